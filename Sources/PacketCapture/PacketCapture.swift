@@ -1,0 +1,1 @@
+// The PacketCapture module: libpcap capture files and live capture.

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct GLMCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glmctl",
+        abstract: "The GLM operator's tool."
+    )
+}
