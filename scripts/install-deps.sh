@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages GLM needs to build and test, when they are missing.
+# Usage: scripts/install-deps.sh [test|demo]
+set -euo pipefail
+
+packages=(libpcap-dev pkg-config tshark tcpdump iproute2)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$package")
+    fi
+done
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: swift is not on PATH; GLM needs the Swift 6 toolchain" >&2
+    exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing ${missing[*]}; run as root or install them yourself" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
