@@ -7,14 +7,17 @@ import Crypto
 public struct SecurityAssociation: Sendable {
     /// 128 bits: shorter keys are refused.
     public static let minimumKeyLength = 16
+    /// RFC 4285 §5 reserves SPIs 0-255.
+    public static let smallestSPI: UInt32 = 256
 
     public let spi: UInt32
     public let algorithm: AuthenticationAlgorithm
     let key: SymmetricKey
 
-    /// Creates an association; nil when the key is shorter than ``minimumKeyLength``.
+    /// Creates an association; nil when the SPI is reserved (below ``smallestSPI``) or the
+    /// key is shorter than ``minimumKeyLength``.
     public init?(spi: UInt32, algorithm: AuthenticationAlgorithm = .hmacSHA256_128, key: [UInt8]) {
-        guard key.count >= Self.minimumKeyLength else { return nil }
+        guard spi >= Self.smallestSPI, key.count >= Self.minimumKeyLength else { return nil }
         self.spi = spi
         self.algorithm = algorithm
         self.key = SymmetricKey(data: key)

@@ -1,4 +1,4 @@
-/// The flags shared by Binding Revocation Indication and Acknowledgement (RFC 5846 §8.1-8.2).
+/// The flags shared by Binding Revocation Indication and Acknowledgement (RFC 5846 §5.1-5.2).
 public struct BindingRevocationFlags: OptionSet, Hashable, Sendable {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
@@ -11,7 +11,7 @@ public struct BindingRevocationFlags: OptionSet, Hashable, Sendable {
     public static let global = BindingRevocationFlags(rawValue: 0x2000)
 }
 
-/// A Binding Revocation Indication, MH Type 16 with B.R. Type 1 (RFC 5846 §8.1): the
+/// A Binding Revocation Indication, MH Type 16 with B.R. Type 1 (RFC 5846 §5.1): the
 /// home agent tells a site that a VM's binding there is gone.
 public struct BindingRevocationIndication: Hashable, Sendable {
     public static let revocationType: UInt8 = 1
@@ -30,7 +30,7 @@ public struct BindingRevocationIndication: Hashable, Sendable {
     }
 }
 
-/// A Binding Revocation Acknowledgement, MH Type 16 with B.R. Type 2 (RFC 5846 §8.2).
+/// A Binding Revocation Acknowledgement, MH Type 16 with B.R. Type 2 (RFC 5846 §5.2).
 public struct BindingRevocationAcknowledgement: Hashable, Sendable {
     public static let revocationType: UInt8 = 2
 

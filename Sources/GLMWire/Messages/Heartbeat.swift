@@ -1,4 +1,4 @@
-/// A Heartbeat, MH Type 13 (RFC 5847 §5.1): each agent asks whether its peer is alive,
+/// A Heartbeat, MH Type 13 (RFC 5847 §3.3): each agent asks whether its peer is alive,
 /// and the Restart Counter option tells whether the peer restarted.
 public struct Heartbeat: Hashable, Sendable {
     public static let mobilityHeaderType: UInt8 = 13

@@ -16,9 +16,9 @@ public enum MobilityOption: Hashable, Sendable {
     case linkLayerIdentifier([UInt8])
     /// Timestamp, type 27 (RFC 5213 §8.8).
     case timestamp(PMIPTimestamp)
-    /// Restart Counter, type 28 (RFC 5847 §5.2).
+    /// Restart Counter, type 28 (RFC 5847 §3.4).
     case restartCounter(UInt32)
-    /// GRE Key, type 33 (RFC 5845 §3.1); nil is the key-less form that asks for one.
+    /// GRE Key, type 33 (RFC 5845 §6.1); nil is the key-less form that asks for one.
     case greKey(UInt32?)
     /// IPv4 Home Address Request, type 36 (RFC 5844 §3.3.1).
     case ipv4HomeAddressRequest(IPv4HomeAddressRequest)

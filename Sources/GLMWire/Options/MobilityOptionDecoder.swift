@@ -134,11 +134,11 @@ struct MobilityOptionDecoder {
             try requireLength(type, length, is: 8, at: data)
             return .timestamp(PMIPTimestamp(rawValue: bytes.u64(data)))
         case MobilityOptionType.restartCounter:
-            // RFC 5847 §5.2: 32-bit counter.
+            // RFC 5847 §3.4: 32-bit counter.
             try requireLength(type, length, is: 4, at: data)
             return .restartCounter(bytes.u32(data))
         case MobilityOptionType.greKey:
-            // RFC 5845 §3.1: Reserved (16 bits), then the key when length is 6.
+            // RFC 5845 §6.1: Reserved (16 bits), then the key when length is 6.
             try requireLength(type, length, is: 2, or: 6, at: data)
             return .greKey(length == 6 ? bytes.u32(data + 2) : nil)
         case MobilityOptionType.ipv4HomeAddressRequest:

@@ -29,13 +29,14 @@ public struct OptionAlignment: Hashable, Sendable {
         switch type {
         // RFC 5213 §8.8 Timestamp: 8n+2.
         case MobilityOptionType.timestamp: OptionAlignment(multiple: 8, offset: 2)
-        // RFC 5213 §8.6 Mobile Node Link-layer Identifier: 8n+2.
+        // RFC 5213 §8.6 Mobile Node Link-layer Identifier: "aligned appropriately" for its
+        // size; 8n+2 puts the identifier on an 8-octet boundary whatever its size.
         case MobilityOptionType.linkLayerIdentifier: OptionAlignment(multiple: 8, offset: 2)
-        // RFC 5847 §5.2 Restart Counter: 4n+2.
+        // RFC 5847 §3.4 Restart Counter: 4n+2.
         case MobilityOptionType.restartCounter: OptionAlignment(multiple: 4, offset: 2)
         // RFC 4285 §5 Mobility Message Authentication: 4n+1.
         case MobilityOptionType.authentication: OptionAlignment(multiple: 4, offset: 1)
-        // RFC 5845 §3.1 GRE Key; RFC 5844 §3.3 IPv4 HoA Request, Reply, Default Router: 4n.
+        // RFC 5845 §6.1 GRE Key; RFC 5844 §3.3 IPv4 HoA Request, Reply, Default Router: 4n.
         case MobilityOptionType.greKey, MobilityOptionType.ipv4HomeAddressRequest,
              MobilityOptionType.ipv4HomeAddressReply, MobilityOptionType.ipv4DefaultRouterAddress:
             OptionAlignment(multiple: 4, offset: 0)

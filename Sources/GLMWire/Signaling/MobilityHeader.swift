@@ -94,12 +94,12 @@ public struct MobilityHeader: Hashable, Sendable {
                 status: .init(rawValue: bytes.u8(6)), flags: .init(rawValue: bytes.u8(7)),
                 sequenceNumber: bytes.u16(8), lifetimeUnits: bytes.u16(10), options: options))
         case Heartbeat.mobilityHeaderType:
-            // RFC 5847 §5.1: Reserved with U and R, Sequence Number (32 bits).
+            // RFC 5847 §3.3: Reserved with U and R, Sequence Number (32 bits).
             message = .heartbeat(Heartbeat(
                 flags: Heartbeat.Flags(rawValue: bytes.u16(6)).intersection([.unsolicited, .response]),
                 sequenceNumber: bytes.u32(8), options: options))
         default:
-            // RFC 5846 §8.1-8.2: B.R. Type, Trigger or Status, Sequence #, flags.
+            // RFC 5846 §5.1-5.2: B.R. Type, Trigger or Status, Sequence #, flags.
             let flags = BindingRevocationFlags(rawValue: bytes.u16(10)).intersection([.proxyBinding, .ipv4HomeAddressOnly, .global])
             if bytes.u8(6) == BindingRevocationIndication.revocationType {
                 message = .bindingRevocationIndication(BindingRevocationIndication(

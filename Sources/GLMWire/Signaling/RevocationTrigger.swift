@@ -1,4 +1,4 @@
-/// Why a Binding Revocation Indication revokes a binding (RFC 5846 §8.1.2).
+/// Why a Binding Revocation Indication revokes a binding (RFC 5846 §5.1).
 public struct RevocationTrigger: Hashable, Sendable, RawRepresentable {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -23,7 +23,7 @@ public struct RevocationTrigger: Hashable, Sendable, RawRepresentable {
     public var name: String? { Self.names[rawValue] }
 }
 
-/// The Status of a Binding Revocation Acknowledgement (RFC 5846 §8.2).
+/// The Status of a Binding Revocation Acknowledgement (RFC 5846 §5.2).
 public struct RevocationStatus: Hashable, Sendable, RawRepresentable {
     public var rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }

@@ -82,10 +82,17 @@ struct AuthenticationTests {
         #expect(try verdict(Self.signedProxyBindingUpdate, Self.toHome, SecurityAssociations([otherKey])) == .mismatch(spi: 0x100))
     }
 
+    @Test("reserved SPIs 0-255 are refused (RFC 4285 §5)")
+    func reservedSPIs() {
+        #expect(SecurityAssociation(spi: 255, key: SampleMessages.key256) == nil)
+        #expect(SecurityAssociation(spi: 0, key: SampleMessages.key256) == nil)
+        #expect(SecurityAssociation(spi: 256, key: SampleMessages.key256) != nil)
+    }
+
     @Test("keys shorter than 128 bits are refused")
     func shortKeys() {
-        #expect(SecurityAssociation(spi: 1, key: [UInt8](repeating: 1, count: 15)) == nil)
-        #expect(SecurityAssociation(spi: 1, key: [UInt8](repeating: 1, count: 16)) != nil)
+        #expect(SecurityAssociation(spi: 300, key: [UInt8](repeating: 1, count: 15)) == nil)
+        #expect(SecurityAssociation(spi: 300, key: [UInt8](repeating: 1, count: 16)) != nil)
     }
 
     @Test("signed messages of every kind verify", arguments: SampleMessages.all)

@@ -37,7 +37,7 @@ enum SampleMessages {
             .greKey(0x0001_0203),
         ])
 
-    static let heartbeat = Heartbeat(flags: [], sequenceNumber: 0xdead_beef, options: [.restartCounter(3)])
+    static let heartbeat = Heartbeat(flags: [], sequenceNumber: 0xdead_beef)
     static let heartbeatResponse = Heartbeat(flags: [.response], sequenceNumber: 1, options: [.restartCounter(9)])
 
     static let revocationIndication = BindingRevocationIndication(

@@ -1,1 +1,0 @@
-// The PacketCapture module: libpcap capture files and live capture.
