@@ -39,12 +39,13 @@ let package = Package(
             dependencies: [
                 "GLMWire",
                 "PacketCapture",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "GLMWireTests",
-            dependencies: ["GLMWire"],
+            dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Regressions")]
         ),
         .testTarget(
@@ -54,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["GLMWire", "PacketCapture"]
+            dependencies: ["GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

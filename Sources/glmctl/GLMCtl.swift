@@ -1,9 +1,10 @@
 import ArgumentParser
 
 @main
-struct GLMCtl: AsyncParsableCommand {
+struct GLMCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glmctl",
-        abstract: "The GLM operator's tool."
+        abstract: "The GLM operator's tool.",
+        subcommands: [DecodeCommand.self]
     )
 }
