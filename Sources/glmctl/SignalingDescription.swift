@@ -1,3 +1,4 @@
+import Foundation
 import GLMWire
 
 /// A decoded message as JSON-ready fields and as one line of text.
@@ -118,7 +119,7 @@ enum SignalingDescription {
             case .handoffIndicator(let hi): parts.append("hi \(hi.rawValue)")
             case .accessTechnologyType(let att): parts.append("att \(att.rawValue)")
             case .linkLayerIdentifier(let bytes): parts.append("ll-id \(bytes.hexString)")
-            case .timestamp(let stamp): parts.append("ts \(stamp.seconds).\(String(stamp.fraction, radix: 16))")
+            case .timestamp(let stamp): parts.append("ts " + String(format: "%.6f", stamp.secondsSince1970))
             case .restartCounter(let value): parts.append("restart-counter \(value)")
             case .greKey(let key): parts.append("gre-key \(key.map(String.init) ?? "none")")
             case .ipv4HomeAddressRequest(let r): parts.append("hoa-request \(r.address)/\(r.prefixLength)")
