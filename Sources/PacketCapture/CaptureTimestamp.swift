@@ -19,8 +19,10 @@ public struct CaptureTimestamp: Hashable, Comparable, Sendable, CustomStringConv
         self.init(seconds: seconds + Int64(microseconds / 1_000_000), nanoseconds: (microseconds % 1_000_000) * 1000)
     }
 
-    /// The timestamp nearest `timeIntervalSince1970` seconds.
-    public init(timeIntervalSince1970 interval: Double) {
+    /// The timestamp nearest `timeIntervalSince1970` seconds; nil for a value that is
+    /// not finite or does not fit 64-bit seconds.
+    public init?(timeIntervalSince1970 interval: Double) {
+        guard interval.isFinite, abs(interval) < 9e18 else { return nil }
         let whole = interval.rounded(.down)
         var seconds = Int64(whole)
         var nanoseconds = ((interval - whole) * 1e9).rounded()

@@ -15,6 +15,7 @@ public final class PcapFileReader {
     public let path: String
 
     private var handle: OpaquePointer?
+    private let nanosecondPrecision: Bool
 
     /// Opens `path`; throws ``CaptureError/Code/open`` with libpcap's text if it
     /// cannot be read as a capture file.
@@ -29,6 +30,7 @@ public final class PcapFileReader {
         self.path = path
         self.linkType = LinkType(dataLinkType: pcap_datalink(opened))
         self.snapshotLength = Int(pcap_snapshot(opened))
+        self.nanosecondPrecision = pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO
     }
 
     deinit {
@@ -47,7 +49,6 @@ public final class PcapFileReader {
         switch status {
         case 1:
             guard let header else { throw CaptureError(.read, "\(path): libpcap returned no header") }
-            let nanosecondPrecision = pcap_get_tstamp_precision(handle) == PCAP_TSTAMP_PRECISION_NANO
             return capturedPacket(header: header, data: data, nanosecondPrecision: nanosecondPrecision)
         case PCAP_ERROR_BREAK:
             return nil

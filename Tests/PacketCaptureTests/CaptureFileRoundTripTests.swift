@@ -71,18 +71,17 @@ struct CaptureFileRoundTripTests {
             "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
             "-T", "fields", "-E", "separator=|",
             "-e", "eth.type", "-e", "arp.opcode", "-e", "arp.src.hw_mac", "-e", "arp.src.proto_ipv4",
-            "-e", "vlan.id", "-e", "ip.checksum.status", "-e", "udp.checksum.status", "-e", "udp.dstport",
+            "-e", "vlan.id", "-e", "vlan.etype", "-e", "ip.checksum.status", "-e", "udp.checksum.status", "-e", "udp.dstport",
         ])
         #expect(lines == [
             "0x8035|3|52:54:00:12:34:56|0.0.0.0|||||",
             "0x0806|1|52:54:00:12:34:56|10.10.0.50|||||",
             "0x0806|2|5e:3f:ac:b6:d9:30|10.10.0.1|||||",
             "0x0800||||||1|1|5437",
-            "0x8100,0x0800||||100|1|1|5437",
+            "0x8100||||100|0x0800|1|1|5437",
         ])
         let times = try CaptureTestSupport.tshark(path, ["-T", "fields", "-e", "frame.time_epoch"])
-        let expected = precision == .microseconds ? "1795551825.981154000" : "1795551825.981154000"
-        #expect(times.first == expected)
+        #expect(times.first == "1795551825.981154000")
     }
 
     @Test func rawIPFile() throws {

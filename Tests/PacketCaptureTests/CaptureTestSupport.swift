@@ -33,8 +33,7 @@ enum CaptureTestSupport {
     /// Skips the current test with `reason` printed, or fails it under `CI=true`.
     static func skipOrFail(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
         if isCI {
-            Issue.record("CI=true and \(reason)", sourceLocation: sourceLocation)
-            throw PrerequisiteMissing(reason: reason)
+            throw PrerequisiteMissing(reason: "CI=true and \(reason)")
         }
         print("SKIPPED: \(reason)")
         try Test.cancel("skipped: \(reason)", sourceLocation: sourceLocation)
@@ -45,10 +44,10 @@ enum CaptureTestSupport {
         var description: String { "prerequisite missing: \(reason)" }
     }
 
-    /// The full path of `name` on PATH (plus the sbin folders, where `ip` lives), if any.
-    static func executable(named name: String) -> String? {
+    /// The full path of `name` on PATH, then in `alsoIn`, if it is anywhere.
+    static func executable(named name: String, alsoIn extraFolders: [String] = []) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        let folders = path.split(separator: ":").map(String.init) + extraFolders
         return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 

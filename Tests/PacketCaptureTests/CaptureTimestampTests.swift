@@ -23,7 +23,10 @@ struct CaptureTimestampTests {
         let time = CaptureTimestamp(seconds: 1_795_551_825, nanoseconds: 981_154)
         #expect(time.description == "1795551825.000981154")
         #expect(time.microseconds == 981)
-        #expect(abs(CaptureTimestamp(timeIntervalSince1970: 12.25).timeIntervalSince1970 - 12.25) < 1e-9)
+        #expect(abs((CaptureTimestamp(timeIntervalSince1970: 12.25)?.timeIntervalSince1970 ?? 0) - 12.25) < 1e-9)
+        #expect(CaptureTimestamp(timeIntervalSince1970: .nan) == nil)
+        #expect(CaptureTimestamp(timeIntervalSince1970: 1e30) == nil)
+        #expect(CaptureTimestamp(timeIntervalSince1970: -0.5) == CaptureTimestamp(seconds: -1, nanoseconds: 500_000_000))
         #expect(CaptureTimestamp(timeIntervalSince1970: 12.25) == CaptureTimestamp(seconds: 12, nanoseconds: 250_000_000))
     }
 }

@@ -26,12 +26,15 @@ public struct LinkLayerPacket: Hashable, Sendable {
         case other(ArraySlice<UInt8>)
     }
 
+    /// The capture's link type the frame was decoded under.
     public var linkType: LinkType
+    /// The link-layer header, with the octets after it.
     public var link: Link
     /// The VLAN tag, when the frame carried one.
     public var vlan: VLANTag?
     /// The protocol after the link header (and VLAN tag); nil for raw IP.
     public var etherType: EtherType?
+    /// The decoded network-layer content.
     public var content: Content
 
     /// Decodes a frame of a capture of `linkType`.
