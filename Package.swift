@@ -8,11 +8,18 @@ let package = Package(
         .library(name: "GLMWire", targets: ["GLMWire"]),
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .executable(name: "glmctl", targets: ["glmctl"]),
+        .executable(name: "home-agent", targets: ["HomeAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // The wire formats: signaling, authentication, tunnel framing, link-layer frames.
@@ -34,6 +41,50 @@ let package = Package(
             name: "PacketCapture",
             dependencies: ["CPcap", "GLMWire"]
         ),
+        // The home agent's protocol: policy, binding cache, registration, revocation,
+        // heartbeats. Sans-I/O: events in with their time, actions out.
+        .target(
+            name: "HomeAgentCore",
+            dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // What both agents' daemons share: the TUN device, the user-space tunnel, the
+        // OS's routes and neighbour proxies, metrics and the control socket.
+        .target(
+            name: "AgentRuntime",
+            dependencies: [
+                "GLMWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The home agent daemon: configuration, SQLite persistence, signaling over UDP,
+        // the data plane, lifecycle, logs, metrics, control socket.
+        .target(
+            name: "HomeAgentRuntime",
+            dependencies: [
+                "HomeAgentCore",
+                "AgentRuntime",
+                "PacketCapture",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "HomeAgent",
+            dependencies: [
+                "HomeAgentRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "glmctl",
             dependencies: [
@@ -54,8 +105,26 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "HomeAgentCoreTests",
+            dependencies: ["HomeAgentCore", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "HomeAgentRuntimeTests",
+            dependencies: ["HomeAgentRuntime", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "InteropTests",
             dependencies: ["GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Runs one end of the user-space tunnel (and small traffic tools) inside a network
+        // namespace, for the data-plane tests and the throughput measurement. Not shipped.
+        .executableTarget(
+            name: "glm-tunnel-probe",
+            dependencies: ["AgentRuntime", "GLMWire"]
+        ),
+        .testTarget(
+            name: "AgentRuntimeTests",
+            dependencies: ["AgentRuntime", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,33 @@
+import GLMWire
+
+/// The data plane an agent drives: a tunnel device whose routing table says which
+/// inner addresses go to and come from which peer.
+///
+/// ``UserSpaceTunnel`` fills it with a TUN device and a UDP socket; a kernel
+/// implementation (ipip/fou or GRE devices, where the kernel has them) could fill it
+/// too. The agent routes traffic into ``interfaceName`` with the OS's own routing
+/// (see ``NetworkConfigurator``); the data plane moves packets between that
+/// interface and the peers, and refuses what the routes do not admit.
+public protocol TunnelDataPlane: AnyObject, Sendable {
+    /// The interface the OS routes tunnelled traffic into; known after ``start()``.
+    var interfaceName: String { get }
+    /// Opens the device and the socket and starts moving packets.
+    func start() async throws
+    /// Stops moving packets and releases the device and the socket. Idempotent.
+    func stop() async
+    /// Adds a route, or replaces the one for the same prefix and role.
+    func install(_ route: TunnelRoute) async throws
+    /// Removes the routes for `address/prefixLength`; removing a missing route is no error.
+    func remove(_ address: IPv4Address, prefixLength: Int) async throws
+    /// The routes in force.
+    var routes: [TunnelRoute] { get }
+    /// The counters since start.
+    var counters: TunnelCounters { get }
+}
+
+extension TunnelDataPlane {
+    /// Removes the host route for `address`.
+    public func remove(_ address: IPv4Address) async throws {
+        try await remove(address, prefixLength: 32)
+    }
+}

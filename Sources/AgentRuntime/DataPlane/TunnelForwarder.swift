@@ -1,0 +1,307 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import GLMWire
+import Logging
+import NIOCore
+import Synchronization
+
+/// The two packet loops of ``UserSpaceTunnel``, each on its own thread:
+/// encapsulation (TUN → routing table → UDP to the peer) and decapsulation
+/// (UDP → frame decoding → admission → TUN).
+///
+/// Each loop drains its descriptor in batches (up to ``batchSize`` packets per wake-up,
+/// `recvmmsg`/`sendmmsg` on the socket), works in buffers allocated once, and publishes
+/// its counters once per batch. It blocks in `poll(2)` only when its descriptor is
+/// empty, on that descriptor and the stop pipe.
+final class TunnelForwarder: Sendable {
+    let device: TunDevice
+    let socket: TunnelSocket
+    let routes: Mutex<TunnelRoutingTable>
+    let counters = SharedTunnelCounters()
+    let batchSize: Int
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let wakeup: Wakeup
+
+    /// Octets set aside for one packet read from the TUN (a 64 KiB segmentation-offload
+    /// packet plus its virtio header when offload is on; the MTU otherwise).
+    let readSlot: Int
+    /// Octets set aside for one receive from the socket (a coalesced run of datagrams
+    /// can reach 64 KiB).
+    static let receiveSlot = 65_536
+
+    init(device: TunDevice, socket: TunnelSocket, routes: TunnelRoutingTable, mtu: Int, batchSize: Int,
+         logger: Logger) throws(DataPlaneError) {
+        self.device = device
+        self.socket = socket
+        self.routes = Mutex(routes)
+        self.batchSize = batchSize
+        self.logger = logger
+        self.wakeup = try Wakeup()
+        self.readSlot = device.segmentationOffload ? 65_536 + VirtioNetHeader.size : max(mtu, 576) + 64
+    }
+
+    /// Makes both loops return; they notice within one batch.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        wakeup.signal()
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// Waits until `descriptor` is readable; false when the forwarder is stopping.
+    func waitReadable(_ descriptor: Int32) -> Bool {
+        var entries = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeup.readDescriptor, events: Int16(POLLIN), revents: 0)]
+        while !isStopping {
+            let ready = poll(&entries, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                logger.error("poll failed", metadata: ["error": "\(Linux.errorText(errno))"])
+                return false
+            }
+            if entries[1].revents != 0 { return false }
+            if entries[0].revents != 0 { return true }
+        }
+        return false
+    }
+
+    // MARK: - TUN → tunnel
+
+    func runEncapsulation() {
+        let batch = MessageBatch(capacity: batchSize)
+        var packets = ByteBufferAllocator().buffer(capacity: batchSize * readSlot)
+        var frames = ByteBufferAllocator().buffer(capacity: batchSize * (readSlot + 16))
+        var lengths = [Int](repeating: 0, count: batchSize)
+        var outgoing = OutgoingFrames(capacity: batchSize)
+        var local = TunnelCounters()
+        let segmenter = device.segmentationOffload ? TCPSegmenter() : nil
+
+        while !isStopping {
+            packets.clear()
+            var count = 0
+            packets.withUnsafeMutableWritableBytes { raw in
+                while count < batchSize {
+                    let read = Glibc.read(device.fileDescriptor, raw.baseAddress! + count * readSlot, readSlot)
+                    if read > 0 {
+                        lengths[count] = read
+                        count += 1
+                    } else if read < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        break  // EAGAIN: drained
+                    }
+                }
+            }
+            if count == 0 {
+                if !waitReadable(device.fileDescriptor) { break }
+                continue
+            }
+            packets.moveWriterIndex(to: count * readSlot)
+            let table = routes.withLock { $0 }
+            frames.clear()
+            outgoing.removeAll()
+            for index in 0..<count {
+                let packet = packets.getSlice(at: index * readSlot, length: lengths[index])!
+                if let segmenter {
+                    segmenter.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
+                } else {
+                    Self.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
+                }
+            }
+            send(outgoing, from: frames, batch: batch, counters: &local)
+            counters.publish(&local)
+        }
+    }
+
+    /// Frames one IPv4 packet for its route's peer, or counts why not.
+    static func encapsulate(_ packet: ByteBuffer, table: TunnelRoutingTable, into frames: inout ByteBuffer,
+                            outgoing: inout OutgoingFrames, counters: inout TunnelCounters) {
+        guard let header = IPv4Header(packet) else {
+            counters.droppedMalformed &+= 1
+            return
+        }
+        guard let route = table.outboundRoute(source: header.source, destination: header.destination) else {
+            counters.droppedNoRoute &+= 1
+            return
+        }
+        let start = frames.writerIndex
+        do {
+            try TunnelFrame.encode(packet, format: route.framing, into: &frames)
+        } catch {
+            frames.moveWriterIndex(to: start)
+            counters.droppedMalformed &+= 1
+            return
+        }
+        outgoing.append(offset: start, length: frames.writerIndex - start, peer: route.peer, segmentSize: nil,
+                        packets: 1, innerBytes: packet.readableBytes)
+    }
+
+    /// Sends the batch's frames with as few `sendmmsg` calls as the kernel allows.
+    func send(_ outgoing: OutgoingFrames, from frames: ByteBuffer, batch: MessageBatch, counters: inout TunnelCounters) {
+        guard outgoing.count > 0 else { return }
+        frames.withUnsafeReadableBytes { raw in
+            let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!)
+            var done = 0
+            while done < outgoing.count {
+                let chunk = min(outgoing.count - done, batch.capacity)
+                for index in 0..<chunk {
+                    let frame = outgoing[done + index]
+                    batch.prepare(index, base: base + frame.offset, length: frame.length, peer: frame.peer,
+                                  port: socket.port, segmentSize: frame.segmentSize)
+                }
+                var sent = 0
+                while sent < chunk {
+                    let result = Linux.sendMessages(socket.descriptor, batch.entries + sent * Linux.messageEntryStride,
+                                                    UInt32(chunk - sent), 0)
+                    if result > 0 {
+                        for index in sent..<(sent + Int(result)) {
+                            let frame = outgoing[done + index]
+                            counters.packetsOut &+= UInt64(frame.packets)
+                            counters.bytesOut &+= UInt64(frame.innerBytes)
+                        }
+                        sent += Int(result)
+                    } else if result < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        // The first remaining message was refused (no route to the peer,
+                        // EMSGSIZE...): count it and go on with the rest.
+                        let frame = outgoing[done + sent]
+                        counters.droppedTransmitFailed &+= UInt64(frame.packets)
+                        logger.debug("tunnel send failed", metadata: ["peer": "\(frame.peer)", "error": "\(Linux.errorText(errno))"])
+                        sent += 1
+                    }
+                }
+                done += chunk
+            }
+        }
+    }
+
+    // MARK: - tunnel → TUN
+
+    func runDecapsulation() {
+        let batch = MessageBatch(capacity: batchSize)
+        let slot = Self.receiveSlot
+        var datagrams = ByteBufferAllocator().buffer(capacity: batchSize * slot)
+        var local = TunnelCounters()
+        let coalescer = device.segmentationOffload ? TCPCoalescer() : nil
+
+        while !isStopping {
+            datagrams.clear()
+            var received: Int32 = 0
+            datagrams.withUnsafeMutableWritableBytes { raw in
+                for index in 0..<batchSize {
+                    batch.prepare(index, base: raw.baseAddress! + index * slot, length: slot)
+                }
+                received = Linux.receiveMessages(socket.descriptor, batch.entries, UInt32(batchSize), Int32(MSG_DONTWAIT), nil)
+            }
+            if received <= 0 {
+                let code = errno
+                if received < 0 && code == EINTR { continue }
+                if received < 0 && code != EAGAIN && code != EWOULDBLOCK {
+                    logger.debug("tunnel receive failed", metadata: ["error": "\(Linux.errorText(code))"])
+                }
+                if !waitReadable(socket.descriptor) { break }
+                continue
+            }
+            datagrams.moveWriterIndex(to: Int(received) * slot)
+            let table = routes.withLock { $0 }
+            for index in 0..<Int(received) {
+                let length = batch.transferred(index)
+                let sender = batch.sender(index)
+                let segmentSize = batch.coalescedSegmentSize(index) ?? length
+                var offset = index * slot
+                let end = offset + length
+                while offset < end {
+                    let size = min(segmentSize, end - offset)
+                    let payload = datagrams.getSlice(at: offset, length: size)!
+                    offset += size
+                    guard let frame = try? TunnelFrame(decoding: payload) else {
+                        local.droppedMalformed &+= 1
+                        continue
+                    }
+                    switch table.admit(source: frame.innerSource, destination: frame.innerDestination,
+                                       key: frame.greKey, from: sender) {
+                    case .admitted:
+                        if let coalescer {
+                            coalescer.add(frame.packet, device: device, counters: &local)
+                        } else {
+                            write(frame.packet, counters: &local)
+                        }
+                    case .refused(let reason):
+                        local[dropped: reason] &+= 1
+                    }
+                }
+            }
+            coalescer?.flush(device: device, counters: &local)
+            counters.publish(&local)
+        }
+    }
+
+    func write(_ packet: ByteBuffer, counters: inout TunnelCounters) {
+        let written = packet.withUnsafeReadableBytes { Glibc.write(device.fileDescriptor, $0.baseAddress, $0.count) }
+        if written == packet.readableBytes {
+            counters.packetsIn &+= 1
+            counters.bytesIn &+= UInt64(packet.readableBytes)
+        } else {
+            counters.droppedTransmitFailed &+= 1
+        }
+    }
+}
+
+/// The frames of one batch waiting to be sent: where each sits in the frame buffer,
+/// and to whom it goes.
+struct OutgoingFrames {
+    struct Frame {
+        var offset: Int
+        var length: Int
+        var peer: IPv4Address
+        /// With segmentation offload, the size of each datagram the kernel cuts this run into.
+        var segmentSize: UInt16?
+        var packets: Int
+        var innerBytes: Int
+    }
+
+    private var frames: [Frame] = []
+
+    init(capacity: Int) {
+        frames.reserveCapacity(capacity)
+    }
+
+    var count: Int { frames.count }
+    subscript(index: Int) -> Frame { frames[index] }
+
+    mutating func removeAll() { frames.removeAll(keepingCapacity: true) }
+
+    mutating func append(offset: Int, length: Int, peer: IPv4Address, segmentSize: UInt16?, packets: Int, innerBytes: Int) {
+        frames.append(Frame(offset: offset, length: length, peer: peer, segmentSize: segmentSize,
+                            packets: packets, innerBytes: innerBytes))
+    }
+}
+
+/// The fields of an IPv4 header the data plane reads, from a packet that starts with one.
+struct IPv4Header {
+    var source: IPv4Address
+    var destination: IPv4Address
+    var headerLength: Int
+    var totalLength: Int
+    var protocolNumber: UInt8
+
+    init?(_ packet: ByteBuffer) {
+        let start = packet.readerIndex
+        guard packet.readableBytes >= 20, let first = packet.getInteger(at: start, as: UInt8.self),
+              first >> 4 == 4, first & 0x0f >= 5,
+              let total = packet.getInteger(at: start + 2, as: UInt16.self),
+              let protocolNumber = packet.getInteger(at: start + 9, as: UInt8.self),
+              let source = packet.getInteger(at: start + 12, as: UInt32.self),
+              let destination = packet.getInteger(at: start + 16, as: UInt32.self) else { return nil }
+        self.source = IPv4Address(rawValue: source)
+        self.destination = IPv4Address(rawValue: destination)
+        self.headerLength = Int(first & 0x0f) * 4
+        self.totalLength = Int(total)
+        self.protocolNumber = protocolNumber
+    }
+}

@@ -1,0 +1,125 @@
+import GLMWire
+
+/// A tunnel's routes and the two decisions made with them for every packet: where a
+/// packet read from the TUN goes, and whether a decapsulated packet may enter.
+///
+/// A plain value, no I/O: the data plane keeps one and hands copies to its threads.
+/// Matching is longest-prefix within each ``TunnelRoute/Role``.
+public struct TunnelRoutingTable: Sendable {
+    private var remote = PrefixMap()
+    private var anchored = PrefixMap()
+
+    public init(_ routes: [TunnelRoute] = []) {
+        for route in routes { insert(route) }
+    }
+
+    /// Every route, host routes first.
+    public var routes: [TunnelRoute] { remote.routes + anchored.routes }
+
+    public var isEmpty: Bool { remote.isEmpty && anchored.isEmpty }
+
+    /// Adds `route`, replacing the route of the same role for the same prefix; returns the replaced one.
+    @discardableResult
+    public mutating func insert(_ route: TunnelRoute) -> TunnelRoute? {
+        var route = route
+        route.address = IPv4Address(rawValue: route.address.rawValue & TunnelRoute.mask(route.prefixLength))
+        switch route.role {
+        case .remote: return remote.insert(route)
+        case .anchored: return anchored.insert(route)
+        }
+    }
+
+    /// Removes the routes (of either role) for `address/prefixLength`; returns them.
+    @discardableResult
+    public mutating func remove(_ address: IPv4Address, prefixLength: Int = 32) -> [TunnelRoute] {
+        [remote.remove(address, prefixLength: prefixLength), anchored.remove(address, prefixLength: prefixLength)]
+            .compactMap { $0 }
+    }
+
+    /// The route for a packet read from the TUN: the anchored route of its source
+    /// (a VM served here sends through its home agent), else the remote route of its
+    /// destination; nil when neither exists.
+    public func outboundRoute(source: IPv4Address, destination: IPv4Address) -> TunnelRoute? {
+        if !anchored.isEmpty, let route = anchored.lookup(source) { return route }
+        return remote.lookup(destination)
+    }
+
+    /// Whether a packet decapsulated from a datagram sent by `sender`, with GRE key
+    /// `key`, may be written into the TUN.
+    ///
+    /// It may when the remote route of its inner source, or the anchored route of its
+    /// inner destination, has `sender` as peer and the same key. Otherwise the reason:
+    /// ``TunnelDropReason/keyMismatch`` when the right peer used the wrong key,
+    /// ``TunnelDropReason/spoofed`` when a route exists but another peer holds it,
+    /// ``TunnelDropReason/noRoute`` when no route covers the packet at all.
+    public func admit(source: IPv4Address, destination: IPv4Address, key: UInt32?,
+                      from sender: IPv4Address) -> TunnelAdmission {
+        var refusal = TunnelDropReason.noRoute
+        if let route = remote.lookup(source) {
+            if let verdict = Self.check(route, key: key, sender: sender, refusal: &refusal) { return verdict }
+        }
+        if !anchored.isEmpty, let route = anchored.lookup(destination) {
+            if let verdict = Self.check(route, key: key, sender: sender, refusal: &refusal) { return verdict }
+        }
+        return .refused(refusal)
+    }
+
+    private static func check(_ route: TunnelRoute, key: UInt32?, sender: IPv4Address,
+                      refusal: inout TunnelDropReason) -> TunnelAdmission? {
+        guard route.peer == sender else {
+            if refusal == .noRoute { refusal = .spoofed }
+            return nil
+        }
+        guard route.admits(key: key) else {
+            refusal = .keyMismatch
+            return nil
+        }
+        return .admitted(route)
+    }
+
+}
+
+/// The outcome of ``TunnelRoutingTable/admit(source:destination:key:from:)``.
+public enum TunnelAdmission: Hashable, Sendable {
+    case admitted(TunnelRoute)
+    case refused(TunnelDropReason)
+}
+
+/// Routes of one role by prefix: one dictionary per prefix length in use, searched
+/// from the longest, so a host route costs one hash lookup.
+struct PrefixMap: Sendable {
+    private var byLength: [Int: [UInt32: TunnelRoute]] = [:]
+    private var lengths: [Int] = []  // in use, longest first
+
+    var isEmpty: Bool { lengths.isEmpty }
+
+    var routes: [TunnelRoute] {
+        lengths.flatMap { length in byLength[length, default: [:]].values.sorted { $0.address < $1.address } }
+    }
+
+    mutating func insert(_ route: TunnelRoute) -> TunnelRoute? {
+        let previous = byLength[route.prefixLength, default: [:]].updateValue(route, forKey: route.address.rawValue)
+        if !lengths.contains(route.prefixLength) {
+            lengths.append(route.prefixLength)
+            lengths.sort(by: >)
+        }
+        return previous
+    }
+
+    mutating func remove(_ address: IPv4Address, prefixLength: Int) -> TunnelRoute? {
+        let key = address.rawValue & TunnelRoute.mask(prefixLength)
+        guard let removed = byLength[prefixLength]?.removeValue(forKey: key) else { return nil }
+        if byLength[prefixLength]?.isEmpty == true {
+            byLength[prefixLength] = nil
+            lengths.removeAll { $0 == prefixLength }
+        }
+        return removed
+    }
+
+        func lookup(_ address: IPv4Address) -> TunnelRoute? {
+        for length in lengths {
+            if let route = byLength[length]?[address.rawValue & TunnelRoute.mask(length)] { return route }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import GLMWire
+
+/// Facts about a network interface of the current network namespace, and sending a
+/// raw Ethernet frame on it.
+public enum NetworkInterface {
+    /// The interface's own MAC address, from `/sys/class/net/NAME/address`.
+    ///
+    /// Throws ``DataPlaneError/Code/interface`` when the interface does not exist or has
+    /// no Ethernet address (a TUN device has none).
+    public static func macAddress(of name: String) throws(DataPlaneError) -> MACAddress {
+        let path = "/sys/class/net/\(name)/address"
+        guard !name.contains("/"), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DataPlaneError(.interface, "\(name): no such interface (\(path) unreadable)")
+        }
+        guard let mac = MACAddress(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw DataPlaneError(.interface, "\(name): \"\(text.trimmingCharacters(in: .whitespacesAndNewlines))\" is not an Ethernet address")
+        }
+        return mac
+    }
+
+    /// The interface's index, or nil when it does not exist.
+    public static func index(of name: String) -> Int32? {
+        let index = if_nametoindex(name)
+        return index == 0 ? nil : Int32(bitPattern: index)
+    }
+
+    /// Sends one complete Ethernet frame on `name` through an `AF_PACKET` socket
+    /// (needs CAP_NET_RAW); the frame's first six octets are its destination.
+    public static func send(frame: [UInt8], on name: String) throws(DataPlaneError) {
+        guard frame.count >= 14 else {
+            throw DataPlaneError(.invalidArgument, "a \(frame.count)-octet frame has no Ethernet header")
+        }
+        guard let index = index(of: name) else {
+            throw DataPlaneError(.interface, "\(name): no such interface")
+        }
+        let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
+        let descriptor = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw DataPlaneError(.socket, systemError: errno, "AF_PACKET socket for \(name)")
+        }
+        defer { close(descriptor) }
+        // struct sockaddr_ll: family u16, protocol u16 (network order), ifindex i32,
+        // hatype u16, pkttype u8, halen u8, addr[8].
+        var address = [UInt8](repeating: 0, count: 20)
+        withUnsafeBytes(of: UInt16(AF_PACKET)) { address.replaceSubrange(0..<2, with: $0) }
+        withUnsafeBytes(of: etherType.bigEndian) { address.replaceSubrange(2..<4, with: $0) }
+        withUnsafeBytes(of: index) { address.replaceSubrange(4..<8, with: $0) }
+        address[11] = 6
+        address.replaceSubrange(12..<18, with: frame[0..<6])
+        let sent = frame.withUnsafeBytes { bytes in
+            address.withUnsafeBytes { socketAddress in
+                sendto(descriptor, bytes.baseAddress, bytes.count, 0,
+                       socketAddress.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(socketAddress.count))
+            }
+        }
+        guard sent == frame.count else {
+            throw DataPlaneError(.socket, systemError: errno, "send on \(name)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import GLMWire
+
+/// What the home agent knows of a site's liveness (RFC 5847).
+struct PeerState: Sendable {
+    var restartCounter: UInt32?
+    var outstanding: [UInt32] = []
+    var unreachable = false
+    var port: UInt16 = 5436
+}
+
+extension HomeAgentCore {
+    /// Starts heartbeats to a site the first time it holds a binding.
+    mutating func schedulePeer(_ address: IPv4Address, at now: Double) {
+        guard peers[address] == nil else { return }
+        peers[address] = PeerState()
+        deadlines.insert(.heartbeat(address), at: now + policy.timers.heartbeatInterval)
+    }
+
+    /// Sends a Heartbeat request to a site holding bindings, and counts the unanswered.
+    mutating func sendHeartbeat(to address: IPv4Address, at now: Double) -> [HomeAgentAction] {
+        guard var peer = peers[address], let site = policy.site(at: address) else {
+            peers[address] = nil
+            return []
+        }
+        guard bindings.values.contains(where: { $0.siteAddress == address }) || !peer.outstanding.isEmpty else {
+            // Nothing bound there any more: stop until it holds a binding again.
+            peers[address] = nil
+            return []
+        }
+        var actions: [HomeAgentAction] = []
+        if peer.outstanding.count >= policy.timers.missingHeartbeatsAllowed, !peer.unreachable {
+            peer.unreachable = true
+            actions.append(.notice(.peerUnreachable(site: site.name)))
+        }
+        let sequence = nextHeartbeatSequence
+        nextHeartbeatSequence &+= 1
+        peer.outstanding = Array((peer.outstanding + [sequence]).suffix(policy.timers.missingHeartbeatsAllowed + 1))
+        peers[address] = peer
+        deadlines.insert(.heartbeat(address), at: now + policy.timers.heartbeatInterval)
+        let path = ReplyPath(site: site, port: peer.port, local: policy.address)
+        if let send = send(.heartbeat(Heartbeat(flags: [], sequenceNumber: sequence)), path) {
+            actions.append(send)
+        }
+        return actions
+    }
+
+    /// Answers a request; takes note of a response and of the peer's Restart Counter.
+    mutating func receiveHeartbeat(_ heartbeat: Heartbeat, reply: ReplyPath, at now: Double) -> [HomeAgentAction] {
+        guard heartbeat.isResponse else {
+            let response = Heartbeat(flags: [.response], sequenceNumber: heartbeat.sequenceNumber,
+                                     options: [.restartCounter(restartCounter)])
+            return send(.heartbeat(response), reply).map { [$0] } ?? []
+        }
+        let address = reply.site.address
+        var peer = peers[address] ?? PeerState()
+        var actions: [HomeAgentAction] = []
+        if peer.outstanding.contains(heartbeat.sequenceNumber) {
+            peer.outstanding.removeAll()
+            if peer.unreachable {
+                peer.unreachable = false
+                actions.append(.notice(.peerReachable(site: reply.site.name)))
+            }
+        }
+        if let counter = heartbeat.options.restartCounter {
+            if let known = peer.restartCounter, known != counter {
+                actions.append(.notice(.peerRestarted(site: reply.site.name, restartCounter: counter)))
+            }
+            peer.restartCounter = counter
+        }
+        peer.port = reply.port
+        peers[address] = peer
+        return actions
+    }
+}

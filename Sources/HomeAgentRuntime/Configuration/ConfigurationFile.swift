@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading the configuration and key files, with the operating system's own reason
+/// when that fails.
+enum ConfigurationFile {
+    struct ReadError: Error {
+        var reason: String
+    }
+
+    /// Configuration and key files are small; anything larger is a mistake.
+    static let maximumSize = 64 << 20
+
+    /// The file's bytes as UTF-8 text.
+    static func readText(_ path: String) throws(ReadError) -> String {
+        let bytes = try readBytes(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ReadError(reason: "not UTF-8 text")
+        }
+        return text
+    }
+
+    static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ReadError(reason: lastError()) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw ReadError(reason: lastError()) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw ReadError(reason: "not a regular file") }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(reason: lastError())
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= maximumSize else { throw ReadError(reason: "larger than \(maximumSize >> 20) MiB") }
+        }
+        return bytes
+    }
+
+    private static func lastError() -> String {
+        String(cString: strerror(errno))
+    }
+}

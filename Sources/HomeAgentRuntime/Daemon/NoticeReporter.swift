@@ -1,0 +1,96 @@
+import GLMWire
+import HomeAgentCore
+import Logging
+import Metrics
+
+/// Turns the core's notices into log lines (one per binding change, with VM, old site,
+/// new site and latency) and metrics.
+struct NoticeReporter {
+    let logger: Logger
+    private let updates: [String: Counter]
+    private let handoffs = Counter(label: "glm_home_handoffs_total")
+    private let revocations = Counter(label: "glm_home_revocations_total")
+    private let revocationsAbandoned = Counter(label: "glm_home_revocations_abandoned_total")
+    private let malformed = Counter(label: "glm_home_malformed_total")
+    private let unauthenticated = Counter(label: "glm_home_unauthenticated_total")
+    private let unknownPeers = Counter(label: "glm_home_unknown_peer_total")
+    private let registrationLatency = Timer(label: "glm_home_registration_latency_seconds")
+
+    init(logger: Logger) {
+        self.logger = logger
+        var updates: [String: Counter] = [:]
+        for status in [0, 128, 129, 146, 152, 153, 154, 156, 157, 160, 163, 170, 171] {
+            let name = BindingAcknowledgementStatus(rawValue: UInt8(status)).name ?? "\(status)"
+            updates[name] = Counter(label: "glm_home_updates_total", dimensions: [("status", name)])
+        }
+        self.updates = updates
+    }
+
+    private func countUpdate(_ status: BindingAcknowledgementStatus) {
+        let name = status.name ?? "\(status.rawValue)"
+        (updates[name] ?? Counter(label: "glm_home_updates_total", dimensions: [("status", name)])).increment()
+    }
+
+    func report(_ notice: HomeAgentNotice) {
+        switch notice {
+        case .bindingCreated(let b, let latency):
+            countUpdate(.accepted)
+            registrationLatency.recordSeconds(latency)
+            logger.info("binding created", metadata: ["vm": "\(b.vm)", "site": "\(b.siteName)", "old_site": "-",
+                                                      "latency_ms": "\(milliseconds(latency))", "address": "\(b.homeAddress)"])
+        case .bindingMoved(let b, let from, let latency):
+            countUpdate(.accepted)
+            handoffs.increment()
+            registrationLatency.recordSeconds(latency)
+            logger.info("binding moved", metadata: ["vm": "\(b.vm)", "site": "\(b.siteName)", "old_site": "\(from)",
+                                                    "latency_ms": "\(milliseconds(latency))", "address": "\(b.homeAddress)"])
+        case .bindingRefreshed(let b):
+            countUpdate(.accepted)
+            logger.debug("binding refreshed", metadata: ["vm": "\(b.vm)", "site": "\(b.siteName)"])
+        case .bindingRemoved(let b, let reason):
+            logger.info("binding removed", metadata: ["vm": "\(b.vm)", "site": "-", "old_site": "\(b.siteName)",
+                                                      "reason": "\(reason.rawValue)"])
+        case .registrationRefused(let status, let vm, let site, let reason):
+            countUpdate(status)
+            logger.notice("registration refused", metadata: ["status": "\(status)", "vm": "\(vm.map { "\($0)" } ?? "-")",
+                                                             "site": "\(site)", "reason": "\(reason)"])
+        case .staleUpdateIgnored(let vm, let site, let current):
+            logger.info("late update from a previous site ignored", metadata: ["vm": "\(vm)", "site": "\(site)", "current_site": "\(current)"])
+        case .malformed(let from, let reason):
+            malformed.increment()
+            logger.notice("malformed signaling dropped", metadata: ["from": "\(from)", "reason": "\(reason)"])
+        case .unauthenticated(let from, let verdict):
+            unauthenticated.increment()
+            logger.notice("unauthenticated signaling dropped", metadata: ["from": "\(from)", "verdict": "\(verdict.name)"])
+        case .unknownPeer(let from):
+            unknownPeers.increment()
+            logger.notice("signaling from an unknown peer dropped", metadata: ["from": "\(from)"])
+        case .ignored(let from, let reason):
+            logger.debug("signaling ignored", metadata: ["from": "\(from)", "reason": "\(reason)"])
+        case .revocationSent(let vm, let site, let attempt):
+            if attempt == 1 { revocations.increment() }
+            logger.info("revocation sent", metadata: ["vm": "\(vm)", "site": "\(site)", "attempt": "\(attempt)"])
+        case .revocationAcknowledged(let vm, let site, let status):
+            logger.info("revocation acknowledged", metadata: ["vm": "\(vm)", "site": "\(site)", "status": "\(status.rawValue)"])
+        case .revocationAbandoned(let vm, let site):
+            revocationsAbandoned.increment()
+            logger.warning("revocation abandoned: no acknowledgement", metadata: ["vm": "\(vm)", "site": "\(site)"])
+        case .peerRestarted(let site, let counter):
+            logger.warning("site restarted", metadata: ["site": "\(site)", "restart_counter": "\(counter)"])
+        case .peerUnreachable(let site):
+            logger.warning("site unreachable: heartbeats unanswered", metadata: ["site": "\(site)"])
+        case .peerReachable(let site):
+            logger.info("site reachable again", metadata: ["site": "\(site)"])
+        }
+    }
+
+    private func milliseconds(_ seconds: Double) -> String {
+        String(Int((seconds * 1000).rounded()))
+    }
+}
+
+extension Timer {
+    func recordSeconds(_ seconds: Double) {
+        recordNanoseconds(Int64(max(0, seconds) * 1_000_000_000))
+    }
+}

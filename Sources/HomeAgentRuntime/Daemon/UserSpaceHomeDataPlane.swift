@@ -1,0 +1,60 @@
+import AgentRuntime
+import GLMWire
+import HomeAgentCore
+import Logging
+
+/// The home side of the data plane over a ``TunnelDataPlane``: for each VM away, a host
+/// route for its address into the tunnel device, the kernel's neighbour proxy on the home
+/// LAN (with a gratuitous ARP so neighbours update at once), and a tunnel route to its
+/// site. Everything installed in the OS is undone on ``stop()``.
+public final class UserSpaceHomeDataPlane: HomeDataPlane {
+    private let tunnel: any TunnelDataPlane
+    private let configurator: NetworkConfigurator
+    private let proxyARP: ProxyARP
+    private let homeInterface: String
+    private let mtu: Int
+    private let logger: Logger
+
+    public init(tunnel: any TunnelDataPlane, homeInterface: String, mtu: Int,
+                configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+        self.tunnel = tunnel
+        self.configurator = configurator
+        self.proxyARP = ProxyARP(configurator: configurator, logger: logger)
+        self.homeInterface = homeInterface
+        self.mtu = mtu
+        self.logger = logger
+    }
+
+    public func start() async throws {
+        try await tunnel.start()
+        try configurator.set(.ipv4Forwarding, to: "1")
+        try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true)])
+    }
+
+    public func attach(_ vm: AwayVM) async throws {
+        try await tunnel.install(route(vm))
+        try configurator.apply([.route(to: vm.homeAddress, device: tunnel.interfaceName)])
+        try proxyARP.announce(vm.homeAddress, on: homeInterface)
+    }
+
+    public func move(_ vm: AwayVM) async throws {
+        try await tunnel.install(route(vm))
+    }
+
+    public func detach(_ vm: AwayVM) async throws {
+        try proxyARP.withdraw(vm.homeAddress, on: homeInterface)
+        try configurator.revert([.route(to: vm.homeAddress, device: tunnel.interfaceName)])
+        try await tunnel.remove(vm.homeAddress)
+    }
+
+    public func stop() async {
+        await tunnel.stop()
+        for failure in configurator.teardown() {
+            logger.warning("could not undo a network change", metadata: ["error": "\(failure)"])
+        }
+    }
+
+    private func route(_ vm: AwayVM) -> TunnelRoute {
+        TunnelRoute(address: vm.homeAddress, peer: vm.siteAddress, framing: vm.framing, role: .remote)
+    }
+}

@@ -1,0 +1,3 @@
+import AgentRuntime
+import GLMWire
+import Testing

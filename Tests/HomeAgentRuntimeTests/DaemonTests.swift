@@ -1,0 +1,132 @@
+import Foundation
+import GLMWire
+import HomeAgentCore
+import HomeAgentRuntime
+import Logging
+import Testing
+
+/// The daemon over real UDP sockets on loopback addresses, with its real SQLite store.
+@Suite("home-agent daemon over real sockets", .serialized)
+struct DaemonTests {
+    static let home = IPv4Address(127, 0, 0, 1)
+    static let siteA = IPv4Address(127, 0, 0, 2)
+    static let siteB = IPv4Address(127, 0, 0, 3)
+    static let vm = MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
+    static let keyABytes = [UInt8](repeating: 0xa1, count: 32)
+    static let keyBBytes = [UInt8](repeating: 0xb2, count: 32)
+    static let keyA = SecurityAssociation(spi: 256, key: keyABytes)!
+    static let keyB = SecurityAssociation(spi: 257, key: keyBBytes)!
+
+    static func yaml(port: UInt16, database: String) -> String {
+        """
+        address: 127.0.0.1
+        port: \(port)
+        home-interface: lo
+        database: \(database)
+        control-socket: \(database).sock
+        metrics: off
+        timers: { timestamp-window-ms: 5000 }   # a loaded test machine; the window itself is tested in the core
+        sites:
+          - { name: site-a, address: 127.0.0.2, spi: 256, key: \(keyABytes.hexString) }
+          - { name: site-b, address: 127.0.0.3, spi: 257, key: \(keyBBytes.hexString) }
+        vms:
+          - { mac: "52:54:00:12:34:56", address: 10.10.0.50/24, gateway: 10.10.0.1 }
+        """
+    }
+
+    /// A running daemon with its store in a fresh directory, stopped by `stop()`.
+    struct Running {
+        let daemon: HomeAgentDaemon
+        let task: Task<Void, any Error>
+        let directory: String
+        let port: UInt16
+
+        static func start(directory: String? = nil) async throws -> Running {
+            let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let port = UInt16.random(in: 20000...40000)
+            let configuration = try HomeAgentConfiguration(yaml: yaml(port: port, database: "\(directory)/bindings.sqlite"), path: "test.yaml")
+            let store = try BindingStore(path: configuration.database)
+            let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil,
+                                             logger: Logger(label: "test.home-agent"))
+            let task = Task { try await daemon.run() }
+            for _ in 0..<200 where await daemon.signalingPort() == nil {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return Running(daemon: daemon, task: task, directory: directory, port: port)
+        }
+
+        func stop() async throws {
+            daemon.shutdown()
+            try await task.value
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    @Test("registration, then a handoff with the BRI to the old site and its BRA")
+    func registrationAndHandoff() async throws {
+        let running = try await Running.start()
+        defer { running.remove() }
+        let a = try SiteSocket(address: Self.siteA, association: Self.keyA, home: Self.home, homePort: running.port)
+        let b = try SiteSocket(address: Self.siteB, association: Self.keyB, home: Self.home, homePort: running.port)
+
+        a.register(Self.vm, handoff: .attachmentOverNewInterface)
+        let reply = try #require(a.receive())
+        #expect(reply.verified)
+        guard case .proxyBindingAcknowledgement(let pba) = reply.message else { Issue.record("not a PBA"); return }
+        #expect(pba.status == .accepted)
+        #expect(pba.options.ipv4HomeAddressReply?.address == IPv4Address(10, 10, 0, 50))
+        #expect(pba.options.ipv4DefaultRouterAddress == IPv4Address(10, 10, 0, 1))
+        #expect(await running.daemon.bindings().map(\.siteName) == ["site-a"])
+
+        b.register(Self.vm)
+        guard case .proxyBindingAcknowledgement(let moved) = try #require(b.receive()).message else { Issue.record("not a PBA"); return }
+        #expect(moved.status == .accepted)
+        let revocation = try #require(a.receive())
+        #expect(revocation.verified)
+        guard case .bindingRevocationIndication(let bri) = revocation.message else { Issue.record("not a BRI"); return }
+        #expect(bri.trigger == .interMAGHandoverSameAccessType)
+        a.send(.bindingRevocationAcknowledgement(BindingRevocationAcknowledgement(
+            status: .success, sequenceNumber: bri.sequenceNumber, options: [.mobileNodeIdentifier(.eui48(Self.vm))])))
+        // Acknowledged: no retransmission follows.
+        #expect(a.receive(timeout: 0.6) == nil)
+        #expect(await running.daemon.bindings().map(\.siteName) == ["site-b"])
+
+        try await running.stop()
+        let stored = try BindingStore(path: "\(running.directory)/bindings.sqlite").loadAll()
+        #expect(stored.map(\.siteName) == ["site-b"], "stopping keeps the bindings")
+    }
+
+    @Test("refusals: forged, unknown VM; malformed gets no reply; nothing changes")
+    func refusals() async throws {
+        let running = try await Running.start()
+        defer { running.remove() }
+        let a = try SiteSocket(address: Self.siteA, association: Self.keyA, home: Self.home, homePort: running.port)
+        a.register(Self.vm, key: Self.keyB)
+        guard case .proxyBindingAcknowledgement(let forged) = try #require(a.receive()).message else { Issue.record("no PBA"); return }
+        #expect(forged.status == .authenticationFailed)
+        a.register(MACAddress(2, 0, 0, 0, 0, 9))
+        guard case .proxyBindingAcknowledgement(let unknown) = try #require(a.receive()).message else { Issue.record("no PBA"); return }
+        #expect(unknown.status == .notLMAForThisMobileNode)
+        a.sendRaw([59, 9, 5, 0, 0, 0])
+        #expect(a.receive(timeout: 0.3) == nil)
+        #expect(await running.daemon.bindings().isEmpty)
+        try await running.stop()
+    }
+
+    @Test("heartbeats are answered with the persisted, incremented restart counter")
+    func heartbeatAndRestartCounter() async throws {
+        let first = try await Running.start()
+        defer { first.remove() }
+        let counter = await first.daemon.restartCounter()
+        try await first.stop()
+        let second = try await Running.start(directory: first.directory)
+        let a = try SiteSocket(address: Self.siteA, association: Self.keyA, home: Self.home, homePort: second.port)
+        a.send(.heartbeat(Heartbeat(sequenceNumber: 77)))
+        guard case .heartbeat(let response) = try #require(a.receive()).message else { Issue.record("no heartbeat"); return }
+        #expect(response.isResponse && response.sequenceNumber == 77)
+        #expect(response.options.restartCounter == counter + 1)
+        try await second.stop()
+    }
+}
