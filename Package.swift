@@ -82,6 +82,9 @@ let package = Package(
             name: "HomeAgent",
             dependencies: [
                 "HomeAgentRuntime",
+                "AgentRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +93,8 @@ let package = Package(
             dependencies: [
                 "GLMWire",
                 "PacketCapture",
+                "AgentRuntime",
+                "HomeAgentRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -27,7 +27,11 @@ public struct HomeAgentRuntime: Sendable {
                                            mtu: configuration.tunnelMTU, configurator: configurator, logger: logger)
         }
         let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
-        var services: [any Service] = [HomeAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger)]
+        var services: [any Service] = [HomeAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
+                                       ControlService(daemon: daemon, path: configuration.controlSocket, logger: logger)]
+        if dataPlane {
+            services.append(HomeLANWatcher(interface: configuration.homeInterface, daemon: daemon, logger: logger))
+        }
         if let metrics = configuration.metrics {
             services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry, logger: logger))
         }
@@ -48,5 +52,38 @@ struct MetricsService: Service {
         logger.info("metrics endpoint listening", metadata: ["address": "\(host):\(endpoint.port)"])
         try? await gracefulShutdown()
         await endpoint.close()
+    }
+}
+
+/// Answers the control socket until shutdown: `bindings` (JSON array) and `status`.
+struct ControlService: Service {
+    let daemon: HomeAgentDaemon
+    let path: String
+    let logger: Logger
+
+    func run() async throws {
+        let daemon = self.daemon
+        let socket = try await ControlSocket.bind(path: path) { request in
+            await HomeAgentControl.answer(request, daemon: daemon)
+        }
+        logger.info("control socket listening", metadata: ["path": "\(path)"])
+        try? await gracefulShutdown()
+        await socket.close()
+    }
+}
+
+/// What the control socket answers.
+public enum HomeAgentControl {
+    public static func answer(_ request: String, daemon: HomeAgentDaemon) async -> [UInt8] {
+        switch request {
+        case "bindings":
+            return BindingReport.json(await daemon.bindings())
+        case "status":
+            let bindings = await daemon.bindings().count
+            let counter = await daemon.restartCounter()
+            return Array("{\"bindings\":\(bindings),\"restartCounter\":\(counter)}".utf8)
+        default:
+            return Array("{\"error\":\"unknown request; try bindings or status\"}".utf8)
+        }
     }
 }

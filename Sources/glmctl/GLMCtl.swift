@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct GLMCtl: ParsableCommand {
+struct GLMCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glmctl",
         abstract: "The GLM operator's tool.",
-        subcommands: [DecodeCommand.self]
+        subcommands: [DecodeCommand.self, BindingsCommand.self]
     )
 }

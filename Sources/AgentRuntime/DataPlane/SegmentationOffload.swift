@@ -167,8 +167,9 @@ struct TCPSegmenter {
                     counters.droppedMalformed &+= 1
                     return
                 }
+                let readerIndex = frames.readerIndex
                 frames.withUnsafeMutableReadableBytes { raw in
-                    let inner = raw.baseAddress! + (innerStart - frames.readerIndex)
+                    let inner = raw.baseAddress! + (innerStart - readerIndex)
                     let sum = OnesComplement.sum(inner + checksumStart, packet.readableBytes - checksumStart)
                     inner.storeBytes(of: ~OnesComplement.fold(sum), toByteOffset: field, as: UInt16.self)
                 }
@@ -297,16 +298,18 @@ struct TCPCoalescer {
         }
     }
 
-    mutating func add(_ packet: ByteBuffer, device: TunDevice, counters: inout TunnelCounters) {
+    mutating func add(_ packet: ByteBuffer, to device: some PacketWriter, counters: inout TunnelCounters) {
         let verdict: Candidate? = packet.withUnsafeReadableBytes { Candidate($0) }
         guard let candidate = verdict else {
             Self.writePlain(packet, device: device, counters: &counters)
             return
         }
-        if let index = flows.firstIndex(where: { Self.matches($0, candidate, packet) }) {
-            if !flows[index].closed, candidate.payloadLength > 0, candidate.payloadLength <= flows[index].mss,
-               candidate.sequence == flows[index].nextSequence,
-               flows[index].buffer.readableBytes + candidate.payloadLength <= VirtioNetHeader.size + Self.maximumLength {
+        // The pending segments of the same connection go first, so nothing overtakes them.
+        if let index = flows.firstIndex(where: { Self.sameConnection($0, packet) }) {
+            if !flows[index].closed, candidate.coalescible, candidate.payloadLength > 0,
+               candidate.payloadLength <= flows[index].mss, candidate.sequence == flows[index].nextSequence,
+               flows[index].buffer.readableBytes + candidate.payloadLength <= VirtioNetHeader.size + Self.maximumLength,
+               Self.matches(flows[index], candidate, packet) {
                 append(packet, candidate, to: index)
                 return
             }
@@ -321,7 +324,7 @@ struct TCPCoalescer {
     }
 
     /// Writes every pending flow.
-    mutating func flush(device: TunDevice, counters: inout TunnelCounters) {
+    mutating func flush(to device: some PacketWriter, counters: inout TunnelCounters) {
         while !flows.isEmpty { flush(flows.count - 1, device: device, counters: &counters) }
     }
 
@@ -353,7 +356,7 @@ struct TCPCoalescer {
         }
     }
 
-    private mutating func flush(_ index: Int, device: TunDevice, counters: inout TunnelCounters) {
+    private mutating func flush(_ index: Int, device: some PacketWriter, counters: inout TunnelCounters) {
         var flow = flows.remove(at: index)
         let innerLength = flow.buffer.readableBytes - VirtioNetHeader.size
         if flow.segments > 1 {
@@ -376,8 +379,7 @@ struct TCPCoalescer {
                 header.store(to: raw.baseAddress!)
             }
         }
-        let written = flow.buffer.withUnsafeReadableBytes { Glibc.write(device.fileDescriptor, $0.baseAddress, $0.count) }
-        if written == flow.buffer.readableBytes {
+        if flow.buffer.withUnsafeReadableBytes({ device.write(header: nil, body: $0) }) {
             counters.packetsIn &+= UInt64(flow.packets)
             counters.bytesIn &+= UInt64(innerLength + (flow.packets - 1) * flow.headers)
         } else {
@@ -387,19 +389,27 @@ struct TCPCoalescer {
     }
 
     /// Writes one packet as it is, behind a zero virtio header.
-    static func writePlain(_ packet: ByteBuffer, device: TunDevice, counters: inout TunnelCounters) {
+    static func writePlain(_ packet: ByteBuffer, device: some PacketWriter, counters: inout TunnelCounters) {
         let written = VirtioNetHeader.plain.withUnsafeBytes { header in
-            packet.withUnsafeReadableBytes { body in
-                var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress!), iov_len: header.count),
-                               iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress!), iov_len: body.count)]
-                return writev(device.fileDescriptor, &vectors, 2)
-            }
+            packet.withUnsafeReadableBytes { body in device.write(header: header, body: body) }
         }
-        if written == VirtioNetHeader.size + packet.readableBytes {
+        if written {
             counters.packetsIn &+= 1
             counters.bytesIn &+= UInt64(packet.readableBytes)
         } else {
             counters.droppedTransmitFailed &+= 1
+        }
+    }
+
+    /// Same IPv4 addresses and TCP ports (only TCP packets without IP options reach here).
+    private static func sameConnection(_ flow: Flow, _ packet: ByteBuffer) -> Bool {
+        flow.buffer.withUnsafeReadableBytes { pending in
+            packet.withUnsafeReadableBytes { incoming in
+                let first = pending.baseAddress! + VirtioNetHeader.size
+                let next = incoming.baseAddress!
+                return first.loadUnaligned(fromByteOffset: 12, as: UInt64.self) == next.loadUnaligned(fromByteOffset: 12, as: UInt64.self)
+                    && first.loadUnaligned(fromByteOffset: 20, as: UInt32.self) == next.loadUnaligned(fromByteOffset: 20, as: UInt32.self)
+            }
         }
     }
 
@@ -456,6 +466,25 @@ struct TCPCoalescer {
             let flags = base.load(fromByteOffset: 20 + TCPField.flags, as: UInt8.self)
             push = flags & TCPField.psh != 0
             coalescible = flags & (TCPField.fin | TCPField.syn | TCPField.rst | TCPField.urg | TCPField.cwr | 0x40) == 0
+        }
+    }
+}
+
+/// Where decapsulated packets go: the TUN, or a test's recorder.
+protocol PacketWriter {
+    /// Writes one packet made of `header` (if any) then `body`; true when all of it was taken.
+    func write(header: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) -> Bool
+}
+
+extension TunDevice: PacketWriter {
+    func write(header: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) -> Bool {
+        guard let header else {
+            return Glibc.write(fileDescriptor, body.baseAddress, body.count) == body.count
+        }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress!), iov_len: header.count)
+            vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress!), iov_len: body.count)
+            return writev(fileDescriptor, vectors.baseAddress!, 2) == header.count + body.count
         }
     }
 }

@@ -78,7 +78,7 @@ final class TunnelForwarder: Sendable {
         var lengths = [Int](repeating: 0, count: batchSize)
         var outgoing = OutgoingFrames(capacity: batchSize)
         var local = TunnelCounters()
-        let segmenter = device.segmentationOffload ? TCPSegmenter() : nil
+        var segmenter = device.segmentationOffload ? TCPSegmenter() : nil
 
         while !isStopping {
             packets.clear()
@@ -106,13 +106,16 @@ final class TunnelForwarder: Sendable {
             outgoing.removeAll()
             for index in 0..<count {
                 let packet = packets.getSlice(at: index * readSlot, length: lengths[index])!
-                if let segmenter {
-                    segmenter.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
+                if segmenter != nil {
+                    segmenter!.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
                 } else {
                     Self.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
                 }
             }
-            send(outgoing, from: frames, batch: batch, counters: &local)
+            if !send(outgoing, from: frames, batch: batch, counters: &local), segmenter?.sendsRuns == true {
+                logger.info("the kernel refuses UDP segmentation offload; sending datagrams one by one")
+                segmenter?.sendsRuns = false
+            }
             counters.publish(&local)
         }
     }
@@ -140,9 +143,12 @@ final class TunnelForwarder: Sendable {
                         packets: 1, innerBytes: packet.readableBytes)
     }
 
-    /// Sends the batch's frames with as few `sendmmsg` calls as the kernel allows.
-    func send(_ outgoing: OutgoingFrames, from frames: ByteBuffer, batch: MessageBatch, counters: inout TunnelCounters) {
-        guard outgoing.count > 0 else { return }
+    /// Sends the batch's frames with as few `sendmmsg` calls as the kernel allows;
+    /// false when the kernel refused a `UDP_SEGMENT` run as such (EINVAL, EIO).
+    func send(_ outgoing: OutgoingFrames, from frames: ByteBuffer, batch: MessageBatch,
+              counters: inout TunnelCounters) -> Bool {
+        guard outgoing.count > 0 else { return true }
+        var runsAccepted = true
         frames.withUnsafeReadableBytes { raw in
             let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!)
             var done = 0
@@ -170,6 +176,7 @@ final class TunnelForwarder: Sendable {
                         // The first remaining message was refused (no route to the peer,
                         // EMSGSIZE...): count it and go on with the rest.
                         let frame = outgoing[done + sent]
+                        if frame.segmentSize != nil && (errno == EINVAL || errno == EIO) { runsAccepted = false }
                         counters.droppedTransmitFailed &+= UInt64(frame.packets)
                         logger.debug("tunnel send failed", metadata: ["peer": "\(frame.peer)", "error": "\(Linux.errorText(errno))"])
                         sent += 1
@@ -178,6 +185,7 @@ final class TunnelForwarder: Sendable {
                 done += chunk
             }
         }
+        return runsAccepted
     }
 
     // MARK: - tunnel → TUN
@@ -187,7 +195,7 @@ final class TunnelForwarder: Sendable {
         let slot = Self.receiveSlot
         var datagrams = ByteBufferAllocator().buffer(capacity: batchSize * slot)
         var local = TunnelCounters()
-        let coalescer = device.segmentationOffload ? TCPCoalescer() : nil
+        var coalescer = device.segmentationOffload ? TCPCoalescer() : nil
 
         while !isStopping {
             datagrams.clear()
@@ -226,8 +234,8 @@ final class TunnelForwarder: Sendable {
                     switch table.admit(source: frame.innerSource, destination: frame.innerDestination,
                                        key: frame.greKey, from: sender) {
                     case .admitted:
-                        if let coalescer {
-                            coalescer.add(frame.packet, device: device, counters: &local)
+                        if coalescer != nil {
+                            coalescer!.add(frame.packet, to: device, counters: &local)
                         } else {
                             write(frame.packet, counters: &local)
                         }
@@ -236,14 +244,13 @@ final class TunnelForwarder: Sendable {
                     }
                 }
             }
-            coalescer?.flush(device: device, counters: &local)
+            coalescer?.flush(to: device, counters: &local)
             counters.publish(&local)
         }
     }
 
     func write(_ packet: ByteBuffer, counters: inout TunnelCounters) {
-        let written = packet.withUnsafeReadableBytes { Glibc.write(device.fileDescriptor, $0.baseAddress, $0.count) }
-        if written == packet.readableBytes {
+        if packet.withUnsafeReadableBytes({ device.write(header: nil, body: $0) }) {
             counters.packetsIn &+= 1
             counters.bytesIn &+= UInt64(packet.readableBytes)
         } else {

@@ -1,0 +1,22 @@
+import AgentRuntime
+import ArgumentParser
+import Foundation
+import HomeAgentRuntime
+
+struct BindingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bindings",
+        abstract: "Show the running home agent's bindings (read from its control socket)."
+    )
+
+    @Option(help: "The control socket.")
+    var socket: String = "/run/glm/home-agent.sock"
+
+    @Flag(help: "Print the JSON array as the agent sends it.")
+    var json = false
+
+    func run() async throws {
+        let answer = try await ControlSocketClient.request("bindings", path: socket)
+        print(json ? String(decoding: answer, as: UTF8.self) : try BindingReport.table(fromJSON: answer), terminator: json ? "\n" : "")
+    }
+}

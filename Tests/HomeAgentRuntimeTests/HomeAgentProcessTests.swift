@@ -1,0 +1,148 @@
+import AgentRuntime
+import Foundation
+import GLMWire
+import Testing
+
+/// The `home-agent` executable as an operator runs it: `run --config`, the control
+/// socket, `glmctl bindings`, and a `kill -9` in the middle of registrations.
+@Suite("home-agent process", .serialized)
+struct HomeAgentProcessTests {
+    static func executable(_ name: String) throws -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let built = root.appendingPathComponent(".build/debug/\(name)").path
+        try #require(FileManager.default.isExecutableFile(atPath: built), "\(name) is not built")
+        return built
+    }
+
+    static func mac(_ index: Int) -> MACAddress { MACAddress(0x52, 0x54, 0x00, 0x00, 0x01, UInt8(index)) }
+
+    static func configuration(port: UInt16, directory: String, vms: Int) -> String {
+        var text = """
+        address: 127.0.0.1
+        port: \(port)
+        home-interface: lo
+        database: \(directory)/bindings.sqlite
+        control-socket: \(directory)/control.sock
+        metrics: off
+        timers: { timestamp-window-ms: 5000 }
+        sites:
+          - { name: site-a, address: 127.0.0.2, spi: 256, key: \(DaemonTests.keyABytes.hexString) }
+        vms:
+
+        """
+        for index in 1...vms {
+            text += "  - { mac: \"\(mac(index))\", address: 10.10.1.\(index)/24, gateway: 10.10.1.254 }\n"
+        }
+        return text
+    }
+
+    final class AgentProcess {
+        let process = Process()
+        init(config: String) throws {
+            process.executableURL = URL(fileURLWithPath: try HomeAgentProcessTests.executable("home-agent"))
+            process.arguments = ["run", "--config", config, "--no-data-plane"]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func waitFor(_ path: String) async throws {
+        for _ in 0..<400 where !FileManager.default.fileExists(atPath: path) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test("kill -9 in the middle of registrations loses no acknowledged binding")
+    func killNine() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-proc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = UInt16.random(in: 20000...40000)
+        let config = "\(directory)/home-agent.yaml"
+        try Self.configuration(port: port, directory: directory, vms: 60).write(toFile: config, atomically: true, encoding: .utf8)
+
+        let first = try AgentProcess(config: config)
+        try await Self.waitFor("\(directory)/control.sock")
+        let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        var acknowledged: Set<MACAddress> = []
+        for index in 1...30 {
+            site.register(Self.mac(index))
+            if case .proxyBindingAcknowledgement(let pba)? = site.receive()?.message, pba.status == .accepted,
+               case .eui48(let mac)? = pba.options.mobileNodeIdentifier {
+                acknowledged.insert(mac)
+            }
+        }
+        // A burst, and the kill while it is being handled: every PBA that got out counts.
+        for index in 31...60 { site.register(Self.mac(index)) }
+        try await Task.sleep(for: .milliseconds(3))
+        first.kill9()
+        while let reply = site.receive(timeout: 0.2) {
+            if case .proxyBindingAcknowledgement(let pba) = reply.message, pba.status == .accepted,
+               case .eui48(let mac)? = pba.options.mobileNodeIdentifier {
+                acknowledged.insert(mac)
+            }
+        }
+        #expect(acknowledged.count >= 30)
+
+        let second = try AgentProcess(config: config)
+        defer { second.kill9() }
+        try await Self.waitFor("\(directory)/control.sock")
+        try await Task.sleep(for: .milliseconds(100))
+        let answer = try await ControlSocketClient.request("bindings", path: "\(directory)/control.sock")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
+        let restored = Set(rows.compactMap { ($0["vm"] as? String).flatMap(MACAddress.init) })
+        #expect(acknowledged.isSubset(of: restored), "lost: \(acknowledged.subtracting(restored))")
+
+        // The operator's view of the same cache.
+        let glmctl = try ProgramRunner(try Self.executable("glmctl"), ["bindings", "--socket", "\(directory)/control.sock"])
+        #expect(glmctl.status == 0)
+        #expect(glmctl.output.contains("VM") && glmctl.output.contains("site-a"))
+        #expect(glmctl.output.split(separator: "\n").count == restored.count + 1)
+    }
+
+    @Test("a bad configuration is refused at start with file, line and reason")
+    func badConfiguration() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-bad-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = "\(directory)/home-agent.yaml"
+        var text = Self.configuration(port: 5436, directory: directory, vms: 2)
+        text = text.replacingOccurrences(of: "10.10.1.2/24", with: "10.10.1.300/24")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try ProgramRunner(try Self.executable("home-agent"), ["run", "--config", config])
+        #expect(run.status == 78)
+        #expect(run.error.contains("\(config):12:"), "\(run.error)")
+        let check = try ProgramRunner(try Self.executable("home-agent"), ["check", "--config", config])
+        #expect(check.status == 78)
+    }
+}
+
+/// Runs a program to completion.
+struct ProgramRunner {
+    let status: Int32
+    let output: String
+    let error: String
+
+    init(_ path: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        output = String(decoding: outData, as: UTF8.self)
+        error = String(decoding: errData, as: UTF8.self)
+    }
+}
