@@ -6,7 +6,7 @@ struct ProbeOptions {
     private var values: [String: [String]] = [:]
     private var flags: Set<String> = []
 
-    static let flagNames: Set<String> = ["--os-routes", "--offload", "--garbage", "--tlv"]
+    static let flagNames: Set<String> = ["--os-routes", "--garbage", "--tlv"]
 
     init(_ arguments: [String]) {
         var index = 0
@@ -70,12 +70,12 @@ struct ProbeOptions {
         if let problem { FileHandle.standardError.write(Data("glm-tunnel-probe: \(problem)\n".utf8)) }
         FileHandle.standardError.write(Data("""
         usage:
-          glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload]
+          glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload on|off]
                  [--route PREFIX=PEER[,bare|tlv|gre|gre:KEY]]... [--anchored PREFIX=PEER[,...]]...
                  [--os-routes] [--proxy-arp IF] [--policy SOURCE=TABLE] [--counters FILE]
           glm-tunnel-probe send --from ADDR --to ADDR [--port 5437] --inner-source ADDR
                  --inner-destination ADDR [--inner-port 7777] [--key K | --tlv] [--payload TEXT] [--garbage]
-          glm-tunnel-probe udp-sink --bind ADDR:PORT --ready FILE [--seconds S]
+          glm-tunnel-probe udp-sink --bind ADDR:PORT --ready FILE [--seconds S] [--until TEXT]
           glm-tunnel-probe tcp-sink --bind ADDR:PORT --ready FILE
           glm-tunnel-probe tcp-source --to ADDR:PORT --bytes N
 

@@ -49,7 +49,8 @@ enum TrafficTools {
         guard sent == payload.count else { throw Failure("sendto \(to):\(port)") }
     }
 
-    /// `udp-sink`: prints every datagram's payload, one line each, for `--seconds`.
+    /// `udp-sink`: prints every datagram's payload, one line each, for `--seconds` or
+    /// until a payload equals `--until`.
     static func udpSink(_ options: ProbeOptions) throws {
         let (address, port) = options.endpoint("--bind")
         let descriptor = try udpSocket(bound: address, port: port)
@@ -63,8 +64,10 @@ enum TrafficTools {
             guard poll(&entry, 1, wait) > 0 else { continue }
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count > 0 {
-                print("datagram: \(String(decoding: buffer[0..<count], as: UTF8.self))")
+                let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                print("datagram: \(text)")
                 fflush(nil)
+                if text == options.string("--until") { return }
             }
         }
     }

@@ -25,12 +25,16 @@ struct TunnelEnd {
         var logger = Logger(label: "glm-tunnel-probe")
         logger.logLevel = .info
         let configurator = NetworkConfigurator(logger: logger)
-        let tunnel = UserSpaceTunnel(
-            configuration: .init(localAddress: options.address("--local"),
-                                 interfaceName: options.string("--name") ?? "glm0",
-                                 mtu: options.int("--mtu", default: UserSpaceTunnel.defaultMTU),
-                                 segmentationOffload: options.has("--offload")),
-            configurator: configurator, logger: logger)
+        var configuration = UserSpaceTunnel.Configuration(
+            localAddress: options.address("--local"), interfaceName: options.string("--name") ?? "glm0",
+            mtu: options.int("--mtu", default: UserSpaceTunnel.defaultMTU))
+        switch options.string("--offload") {
+        case nil: break
+        case "on": configuration.segmentationOffload = true
+        case "off": configuration.segmentationOffload = false
+        case let other?: ProbeOptions.usage("--offload \(other): on or off")
+        }
+        let tunnel = UserSpaceTunnel(configuration: configuration, configurator: configurator, logger: logger)
         let routes = try options.all("--route").map { try Self.route($0, role: .remote) }
             + options.all("--anchored").map { try Self.route($0, role: .anchored) }
         let countersFile = options.string("--counters")

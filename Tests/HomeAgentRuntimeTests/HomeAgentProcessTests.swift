@@ -107,6 +107,55 @@ struct HomeAgentProcessTests {
         #expect(glmctl.output.split(separator: "\n").count == restored.count + 1)
     }
 
+    @Test("the Prometheus endpoint counts updates by status and the bindings")
+    func metrics() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-metrics-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = UInt16.random(in: 20000...40000)
+        let metricsPort = port + 1
+        let config = "\(directory)/home-agent.yaml"
+        try Self.configuration(port: port, directory: directory, vms: 2)
+            .replacingOccurrences(of: "metrics: off", with: "metrics: 127.0.0.1:\(metricsPort)")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(config: config)
+        defer { agent.kill9() }
+        try await Self.waitFor("\(directory)/control.sock")
+        let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        site.register(Self.mac(1))
+        _ = try #require(site.receive())
+        site.register(Self.mac(9))
+        _ = try #require(site.receive())
+        let text = try Self.httpGet(port: metricsPort, path: "/metrics")
+        #expect(text.contains("200 OK"))
+        #expect(text.contains("glm_home_updates_total{status=\"accepted\"} 1"), "\(text)")
+        #expect(text.contains("glm_home_updates_total{status=\"not-lma-for-this-mobile-node\"} 1"))
+        #expect(text.contains("glm_home_bindings 1"))
+        let missing = try Self.httpGet(port: metricsPort, path: "/other")
+        #expect(missing.contains("404"))
+    }
+
+    /// A plain HTTP/1.0 GET over a TCP socket to 127.0.0.1.
+    static func httpGet(port: UInt16, path: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = SiteSocket.socketAddress(IPv4Address(127, 0, 0, 1), port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0, "cannot connect to the metrics port")
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var response = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count <= 0 { break }
+            response += chunk[0..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
+
     @Test("a bad configuration is refused at start with file, line and reason")
     func badConfiguration() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-bad-\(UUID().uuidString)").path

@@ -2,6 +2,7 @@ import Foundation
 import GLMWire
 import HomeAgentCore
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -26,6 +27,8 @@ public actor HomeAgentDaemon {
     private var channel: SignalingChannel?
     private var timerTask: Task<Void, Never>?
     private var armedDeadline: Double?
+    private let bindingsGauge = Gauge(label: "glm_home_bindings")
+    private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
 
     /// Opens the store and takes its restart counter; nothing is bound until ``run()``.
     public init(configuration: HomeAgentConfiguration, store: BindingStore, dataPlane: (any HomeDataPlane)?,
@@ -90,6 +93,12 @@ public actor HomeAgentDaemon {
     }
 
     private func handle(_ input: Input) async {
+        let started = ContinuousClock.now
+        defer {
+            bindingsGauge.record(core.bindings.count)
+            let elapsed = ContinuousClock.now - started
+            processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
         let now = Self.now()
         switch input {
         case .event(.datagram(let bytes, let from, let port, _)):

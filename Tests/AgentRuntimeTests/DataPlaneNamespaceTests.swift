@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// The user-space tunnel for real: one end in a "home" namespace, one in a "site"
+/// namespace (see ``DataPlaneLab``), each a `glm-tunnel-probe tunnel` process started
+/// with `ip netns exec`, as the agents will run it. A correspondent on the home LAN
+/// and a "VM" behind the site reach each other both ways, full-size packets and a TCP
+/// transfer cross, and datagrams that do not come from the route's peer never reach
+/// the LAN. Needs root.
+@Suite("Data plane in network namespaces", .serialized)
+struct DataPlaneNamespaceTests {
+    /// The environment, or nil after recording why not.
+    static func prerequisites() -> (ip: String, ping: String, probe: String)? {
+        guard TestEnvironment.require(TestEnvironment.isRoot, "the data-plane tests need root (namespaces, TUN)") else { return nil }
+        guard let ip = TestEnvironment.tool("ip") else {
+            _ = TestEnvironment.require(false, "iproute2 (ip) is not installed")
+            return nil
+        }
+        guard let ping = TestEnvironment.tool("ping") else {
+            _ = TestEnvironment.require(false, "ping is not installed (make test installs iputils-ping)")
+            return nil
+        }
+        guard let probe = TestEnvironment.probe else {
+            _ = TestEnvironment.require(false, "glm-tunnel-probe is not built beside the tests (swift build --build-tests builds it)")
+            return nil
+        }
+        return (ip, ping, probe)
+    }
+
+    @Test("a correspondent and a VM behind the site talk through the tunnel; spoofing is dropped",
+          arguments: ["off", "on"])
+    func tunnelBetweenHomeAndSite(offload: String) throws {
+        guard let tools = Self.prerequisites() else { return }
+        let lab = try DataPlaneLab(ip: tools.ip)
+        defer { lab.remove() }
+
+        // cn already caches the VM's address (the VM was at home): the home agent's
+        // gratuitous ARP must move that entry to the home host at once.
+        try lab.command(["-n", lab.cn, "neigh", "replace", "10.10.0.50", "lladdr", "02:00:00:00:00:50",
+                         "dev", "eth0", "nud", "stale"])
+        let homeMAC = try lab.output(["-n", lab.home, "-o", "link", "show", "br-home"])
+            .components(separatedBy: "link/ether ").dropFirst().first?.prefix(17).description ?? "?"
+
+        let homeCounters = lab.file("home.json")
+        let siteCounters = lab.file("site.json")
+        let homeEnd = try lab.spawn(lab.home, [tools.probe, "tunnel", "--local", "198.18.0.2", "--offload", offload,
+                                               "--route", "10.10.0.50/32=198.18.1.2", "--os-routes",
+                                               "--proxy-arp", "br-home", "--counters", homeCounters])
+        let siteEnd = try lab.spawn(lab.site, [tools.probe, "tunnel", "--local", "198.18.1.2", "--offload", offload,
+                                               "--route", "10.10.0.9/32=198.18.0.2", "--route", "10.10.0.0/24=198.18.0.2",
+                                               "--policy", "10.10.0.50=100", "--counters", siteCounters])
+        defer {
+            homeEnd.kill()
+            siteEnd.kill()
+        }
+        let started = eventually(timeout: .seconds(10)) {
+            FileManager.default.fileExists(atPath: homeCounters) && FileManager.default.fileExists(atPath: siteCounters)
+        }
+        try #require(started, "tunnel ends did not start: home \(homeEnd.standardError) site \(siteEnd.standardError)")
+        #expect(homeEnd.standardOutput.contains("offload \(offload == "on")"), "\(homeEnd.standardOutput)")
+
+        // The gratuitous ARP arrived: cn's entry for the VM now names the home host.
+        let updated = try eventually(timeout: .seconds(3)) {
+            try lab.output(["-n", lab.cn, "neigh", "show", "10.10.0.50", "dev", "eth0"]).contains(homeMAC)
+        }
+        let entry = try lab.output(["-n", lab.cn, "neigh", "show", "10.10.0.50"])
+        #expect(updated, "cn's neighbour entry: \(entry), home MAC \(homeMAC)")
+
+        // Both ways, small and full-size (1500-octet packets, DF clear: fragmented at the
+        // first hop to fit the 1460 MTU of the tunnel, reassembled by the receiver).
+        for (from, to) in [(lab.cn, "10.10.0.50"), (lab.vm, "10.10.0.9")] {
+            for size in ["56", "1472"] {
+                let ping = try lab.run(from, [tools.ping, "-c", "3", "-i", "0.2", "-W", "2", "-s", size, "-M", "dont", to])
+                #expect(ping.succeeded && ping.standardOutput.contains(" 0% packet loss"),
+                        "ping -s \(size) \(to) from \(from): \(ping.standardOutput) \(ping.standardError)")
+            }
+        }
+
+        // TCP both ways: 4 MiB each, checked end to end (full-size segments meet the
+        // tunnel's MTU at the first hop; path-MTU discovery shrinks them).
+        for (server, address, client) in [(lab.vm, "10.10.0.50", lab.cn), (lab.cn, "10.10.0.9", lab.vm)] {
+            let ready = lab.file("tcp-\(address).ready")
+            let sink = try lab.spawn(server, [tools.probe, "tcp-sink", "--bind", "\(address):5001", "--ready", ready])
+            try #require(eventually { FileManager.default.fileExists(atPath: ready) }, "tcp-sink: \(sink.standardError)")
+            let source = try lab.run(client, [tools.probe, "tcp-source", "--to", "\(address):5001", "--bytes", "\(4 << 20)"])
+            #expect(sink.wait(timeout: .seconds(20)))
+            #expect(source.succeeded, "tcp-source: \(source.standardError)")
+            let sent = source.standardOutput.replacingOccurrences(of: "sent ", with: "")
+            let received = sink.standardOutput.replacingOccurrences(of: "received ", with: "")
+            #expect(sent.hasPrefix("\(4 << 20) ") && sent == received, "sent \(sent), received \(received)")
+        }
+
+        // What the home end must refuse, between two datagrams it must deliver.
+        let before = try #require(ProbeCounters(file: homeCounters))
+        let sinkReady = lab.file("udp.ready")
+        let sink = try lab.spawn(lab.cn, [tools.probe, "udp-sink", "--bind", "10.10.0.9:7777", "--ready", sinkReady,
+                                          "--seconds", "10", "--until", "last"])
+        try #require(eventually { FileManager.default.fileExists(atPath: sinkReady) }, "udp-sink: \(sink.standardError)")
+        let frames: [[String]] = [
+            ["--from", "198.18.1.2", "--inner-source", "10.10.0.50", "--payload", "first"],
+            // The site's address, but an inner source it holds no route for.
+            ["--from", "198.18.1.2", "--inner-source", "10.10.0.77", "--payload", "spoofed-source"],
+            // The VM's address from a third address.
+            ["--from", "198.18.0.99", "--inner-source", "10.10.0.50", "--payload", "third-address"],
+            // The site's address with a GRE key the route does not have.
+            ["--from", "198.18.1.2", "--inner-source", "10.10.0.50", "--key", "99", "--payload", "wrong-key"],
+            // Not a tunnel frame at all.
+            ["--from", "198.18.1.2", "--garbage"],
+            ["--from", "198.18.1.2", "--inner-source", "10.10.0.50", "--payload", "last"],
+        ]
+        for frame in frames {
+            let send = try lab.run(lab.site, [tools.probe, "send", "--to", "198.18.0.2", "--inner-destination", "10.10.0.9"] + frame)
+            #expect(send.succeeded, "send \(frame): \(send.standardError)")
+        }
+        #expect(sink.wait(timeout: .seconds(12)))
+        #expect(sink.standardOutput.split(separator: "\n") == ["datagram: first", "datagram: last"],
+                "delivered: \(sink.standardOutput)")
+        let counted = eventually(timeout: .seconds(3)) {
+            guard let after = ProbeCounters(file: homeCounters) else { return false }
+            return after["dropped_no_route"] == before["dropped_no_route"] + 1
+                && after["dropped_spoofed"] == before["dropped_spoofed"] + 1
+                && after["dropped_key_mismatch"] == before["dropped_key_mismatch"] + 1
+                && after["dropped_malformed"] == before["dropped_malformed"] + 1
+                && after["packetsIn"] >= before["packetsIn"] + 2
+        }
+        #expect(counted, "home counters before \(before.values), after \(ProbeCounters(file: homeCounters)?.values ?? [:])")
+
+        // Shut down as the daemons will: each end stops and undoes its configuration.
+        homeEnd.terminate()
+        siteEnd.terminate()
+        #expect(homeEnd.status == 0, "home end: \(homeEnd.standardError)")
+        #expect(siteEnd.status == 0, "site end: \(siteEnd.standardError)")
+        #expect(try lab.output(["-n", lab.home, "neigh", "show", "proxy"]).isEmpty, "proxy entry left behind")
+        #expect(try !lab.output(["-n", lab.home, "link"]).contains("glm0"), "TUN left behind")
+        #expect(try !lab.output(["-n", lab.site, "rule"]).contains("lookup 100"), "policy rule left behind")
+        #expect(try lab.readSysctl(lab.home, "net.ipv4.ip_forward") == "0", "ip_forward not restored")
+        #expect(try lab.readSysctl(lab.home, "net.ipv4.neigh.br-home.proxy_delay") != "0", "proxy_delay not restored")
+    }
+}
