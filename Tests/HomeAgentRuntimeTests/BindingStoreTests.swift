@@ -153,6 +153,24 @@ struct BindingStoreTests {
         #expect(try store.count() == 0)
     }
 
+    @Test("apply saves and deletes together, all or nothing")
+    func applyTogether() throws {
+        let directory = try TemporaryDirectory()
+        let store = try BindingStore(path: directory.path + "/bindings.sqlite")
+        let first = (0..<4).map { BindingSamples.binding($0) }
+        try store.saveAll(first)
+        let moved = BindingSamples.binding(1, framing: .tlvGRE(key: 99))
+        try store.apply(saving: [moved, BindingSamples.binding(7)], deleting: [first[0].vm, first[3].vm])
+        #expect(try store.loadAll() == [moved, first[2], BindingSamples.binding(7)])
+
+        var bad = BindingSamples.binding(8)
+        bad.expiresAt = .nan
+        #expect(throws: BindingStoreError.self) {
+            try store.apply(saving: [BindingSamples.binding(9), bad], deleting: [moved.vm])
+        }
+        #expect(try store.loadAll() == [moved, first[2], BindingSamples.binding(7)])
+    }
+
     @Test("A file that is not a database is refused with its path")
     func notADatabase() throws {
         let directory = try TemporaryDirectory()

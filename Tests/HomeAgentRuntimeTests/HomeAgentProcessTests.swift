@@ -53,6 +53,15 @@ struct HomeAgentProcessTests {
         }
     }
 
+    /// A control-socket request, retried while the agent is still starting.
+    static func request(_ line: String, path: String) async throws -> [UInt8] {
+        for _ in 0..<100 {
+            if let answer = try? await ControlSocketClient.request(line, path: path) { return answer }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await ControlSocketClient.request(line, path: path)
+    }
+
     static func waitFor(_ path: String) async throws {
         for _ in 0..<400 where !FileManager.default.fileExists(atPath: path) {
             try await Task.sleep(for: .milliseconds(10))
@@ -91,11 +100,12 @@ struct HomeAgentProcessTests {
         }
         #expect(acknowledged.count >= 30)
 
+        // The killed agent left its socket file behind: wait for the new one.
+        try? FileManager.default.removeItem(atPath: "\(directory)/control.sock")
         let second = try AgentProcess(config: config)
         defer { second.kill9() }
         try await Self.waitFor("\(directory)/control.sock")
-        try await Task.sleep(for: .milliseconds(100))
-        let answer = try await ControlSocketClient.request("bindings", path: "\(directory)/control.sock")
+        let answer = try await Self.request("bindings", path: "\(directory)/control.sock")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
         let restored = Set(rows.compactMap { ($0["vm"] as? String).flatMap(MACAddress.init) })
         #expect(acknowledged.isSubset(of: restored), "lost: \(acknowledged.subtracting(restored))")

@@ -52,28 +52,30 @@ struct VirtioNetHeader {
 /// words and storing the folded result little-endian writes the same two octets as
 /// summing and storing big-endian, so no byte swapping is needed.
 enum OnesComplement {
+    /// The sum of `count` octets as 32-bit words, not yet folded: a 64-bit accumulator
+    /// cannot overflow below 2^32 words, so the loop carries nothing and vectorises.
     static func sum(_ bytes: UnsafeRawPointer, _ count: Int, _ initial: UInt64 = 0) -> UInt64 {
-        var sum = initial
-        var offset = 0
-        while offset + 8 <= count {
-            let (added, carry) = sum.addingReportingOverflow(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            sum = added &+ (carry ? 1 : 0)
-            offset += 8
+        let words = count / 4
+        var first = initial
+        var second: UInt64 = 0
+        var index = 0
+        while index + 2 <= words {
+            first &+= UInt64(bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            second &+= UInt64(bytes.loadUnaligned(fromByteOffset: index * 4 + 4, as: UInt32.self))
+            index += 2
         }
-        var tail: UInt64 = 0
-        if offset + 4 <= count {
-            tail += UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-            offset += 4
+        if index < words {
+            first &+= UInt64(bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
         }
+        var offset = words * 4
         if offset + 2 <= count {
-            tail += UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            second &+= UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
             offset += 2
         }
         if offset < count {
-            tail += UInt64(bytes.load(fromByteOffset: offset, as: UInt8.self))
+            second &+= UInt64(bytes.load(fromByteOffset: offset, as: UInt8.self))
         }
-        let (added, carry) = sum.addingReportingOverflow(tail)
-        return added &+ (carry ? 1 : 0)
+        return first &+ second
     }
 
     static func fold(_ sum: UInt64) -> UInt16 {

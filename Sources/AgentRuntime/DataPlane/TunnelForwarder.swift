@@ -217,6 +217,10 @@ final class TunnelForwarder: Sendable {
             }
             datagrams.moveWriterIndex(to: Int(received) * slot)
             let table = routes.withLock { $0 }
+            // The segments of one coalesced receive share their sender and addresses:
+            // decide once for a run of identical (sender, source, destination, key).
+            var lastQuery: AdmissionQuery? = nil
+            var lastVerdict = TunnelAdmission.refused(.noRoute)
             for index in 0..<Int(received) {
                 let length = batch.transferred(index)
                 let sender = batch.sender(index)
@@ -231,8 +235,14 @@ final class TunnelForwarder: Sendable {
                         local.droppedMalformed &+= 1
                         continue
                     }
-                    switch table.admit(source: frame.innerSource, destination: frame.innerDestination,
-                                       key: frame.greKey, from: sender) {
+                    let query = AdmissionQuery(sender: sender, source: frame.innerSource,
+                                               destination: frame.innerDestination, key: frame.greKey)
+                    if query != lastQuery {
+                        lastVerdict = table.admit(source: query.source, destination: query.destination,
+                                                  key: query.key, from: sender)
+                        lastQuery = query
+                    }
+                    switch lastVerdict {
                     case .admitted:
                         if coalescer != nil {
                             coalescer!.add(frame.packet, to: device, counters: &local)
@@ -257,6 +267,13 @@ final class TunnelForwarder: Sendable {
             counters.droppedTransmitFailed &+= 1
         }
     }
+}
+
+struct AdmissionQuery: Equatable {
+    var sender: IPv4Address
+    var source: IPv4Address
+    var destination: IPv4Address
+    var key: UInt32?
 }
 
 /// The frames of one batch waiting to be sent: where each sits in the frame buffer,

@@ -23,8 +23,7 @@ struct ConfigurationLoader {
         let top = try ConfigurationSection(root, name: "the top level", allowed: Self.topLevelKeys, source: source,
                                            wholeFile: true)
 
-        let addressNode = try top.required("address")
-        let address = try source.unicastAddress(addressNode, key: "address")
+        let address = try source.unicastAddress(top.required("address"), key: "address")
         let listenPort = try top.optional("port").map { node throws(ConfigurationError) in
             try source.port(node, key: "port")
         } ?? HomeAgentConfiguration.defaultListenPort
@@ -63,10 +62,10 @@ struct ConfigurationLoader {
         let logLevel = try top.optional("log-level").map(self.logLevel) ?? HomeAgentConfiguration.defaultLogLevel
         let timers = try top.optional("timers").map(self.timers) ?? HomeAgentTimers()
 
-        let siteNodes = try source.list(top.required("sites"), key: "sites")
+        let sitesNode = try top.required("sites")
+        let siteNodes = try source.list(sitesNode, key: "sites")
         guard !siteNodes.isEmpty else {
-            throw source.error("'sites' lists no site: at least one site must be allowed to register VMs",
-                               at: try top.required("sites"))
+            throw source.error("'sites' lists no site: at least one site must be allowed to register VMs", at: sitesNode)
         }
         var sites: [Entry<SitePolicy>] = []
         for node in siteNodes {

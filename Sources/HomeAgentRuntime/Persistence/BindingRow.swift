@@ -42,6 +42,8 @@ enum BindingRow {
             expires_at = excluded.expires_at, framing = excluded.framing, gre_key = excluded.gre_key
         """
 
+    static let deleteSQL = "DELETE FROM binding WHERE vm = ?"
+
     static let selectSQL = "SELECT \(columns) FROM binding ORDER BY vm"
 
     static func upsert(_ binding: Binding, in db: Database) throws {

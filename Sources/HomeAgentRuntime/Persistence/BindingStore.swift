@@ -64,11 +64,22 @@ public final class BindingStore: Sendable {
 
     /// Stores every binding in one transaction: all of them or none.
     public func saveAll(_ bindings: some Sequence<Binding>) throws(BindingStoreError) {
+        try apply(saving: bindings, deleting: [])
+    }
+
+    /// Stores `saving` and removes the bindings of `deleting` in one transaction, with
+    /// one `fsync`: how a caller holding several changes (from a burst of updates)
+    /// makes them durable together before announcing any of them.
+    public func apply(saving: some Sequence<Binding>, deleting: some Sequence<MACAddress>) throws(BindingStoreError) {
         try write { db in
-            let statement = try db.cachedStatement(sql: BindingRow.upsertSQL)
-            for binding in bindings {
-                statement.setUncheckedArguments(BindingRow.arguments(binding))
-                try statement.execute()
+            let upsert = try db.cachedStatement(sql: BindingRow.upsertSQL)
+            for binding in saving {
+                upsert.setUncheckedArguments(BindingRow.arguments(binding))
+                try upsert.execute()
+            }
+            let delete = try db.cachedStatement(sql: BindingRow.deleteSQL)
+            for vm in deleting {
+                try delete.execute(arguments: [Int64(vm.rawValue)])
             }
         }
     }
@@ -76,7 +87,7 @@ public final class BindingStore: Sendable {
     /// Removes the binding of `vm`, if there is one, in one transaction.
     public func delete(vm: MACAddress) throws(BindingStoreError) {
         try write { db in
-            try db.execute(sql: "DELETE FROM binding WHERE vm = ?", arguments: [Int64(vm.rawValue)])
+            try db.cachedStatement(sql: BindingRow.deleteSQL).execute(arguments: [Int64(vm.rawValue)])
         }
     }
 
