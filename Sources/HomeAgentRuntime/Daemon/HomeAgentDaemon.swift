@@ -5,10 +5,16 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The running home agent: the protocol core fed from the signaling socket, the home
 /// LAN and the clock, one event at a time, its actions carried out in order — a binding
 /// change is in SQLite before the PBA that announces it leaves.
+///
+/// Inputs that arrive while a batch is being handled wait in an inbox and form the next
+/// batch: the core handles them one by one, then every binding change of the batch is
+/// committed in one transaction (one flush), and only then do its PBAs go out. Under
+/// load this group commit keeps the flush from bounding the registration rate.
 public actor HomeAgentDaemon {
     public enum Input: Sendable {
         case event(HomeAgentEvent)
@@ -22,8 +28,9 @@ public actor HomeAgentDaemon {
     private let reporter: NoticeReporter
     private let logger: Logger
     private let group: EventLoopGroup
-    private let inputs: AsyncStream<Input>
-    private let continuation: AsyncStream<Input>.Continuation
+    private let inbox = Inbox()
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
     private var channel: SignalingChannel?
     private var timerTask: Task<Void, Never>?
     private var armedDeadline: Double?
@@ -40,17 +47,25 @@ public actor HomeAgentDaemon {
         self.reporter = NoticeReporter(logger: logger)
         self.group = group
         self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try store.nextRestartCounter())
-        (inputs, continuation) = AsyncStream.makeStream(of: Input.self)
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Inputs waiting for the next batch, in arrival order.
+    final class Inbox: Sendable {
+        private let pending = Mutex<[Input]>([])
+        func append(_ input: Input) { pending.withLock { $0.append(input) } }
+        func take() -> [Input] { pending.withLock { inputs in defer { inputs.removeAll(keepingCapacity: true) }; return inputs } }
     }
 
     /// Hands an input to the daemon; inputs are handled in the order given.
     public nonisolated func submit(_ input: Input) {
-        continuation.yield(input)
+        inbox.append(input)
+        wake.yield()
     }
 
     /// Ends ``run()``: the socket closes and the data plane is undone; bindings stay stored.
     public nonisolated func shutdown() {
-        continuation.finish()
+        wake.finish()
     }
 
     /// The binding cache as it is now.
@@ -72,18 +87,21 @@ public actor HomeAgentDaemon {
         logger.info("home agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
             "bindings": "\(restored.count)", "restart_counter": "\(core.restartCounter)"])
-        let continuation = self.continuation
+        let inbox = self.inbox
+        let wake = self.wake
         channel = try await SignalingChannel.bind(
             address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in
-            continuation.yield(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
+            inbox.append(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
+            wake.yield()
         }
         armTimer()
         await withTaskCancellationHandler {
-            for await input in inputs {
-                await handle(input)
+            for await _ in wakes {
+                let batch = inbox.take()
+                if !batch.isEmpty { await handle(batch) }
             }
         } onCancel: {
-            continuation.finish()
+            wake.finish()
         }
         timerTask?.cancel()
         await channel?.close()
@@ -92,40 +110,61 @@ public actor HomeAgentDaemon {
         logger.info("home agent stopped", metadata: ["bindings": "\(core.bindings.count)"])
     }
 
-    private func handle(_ input: Input) async {
+    private func handle(_ batch: [Input]) async {
         let started = ContinuousClock.now
         defer {
             bindingsGauge.record(core.bindings.count)
             let elapsed = ContinuousClock.now - started
             processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
-        let now = Self.now()
-        switch input {
-        case .event(.datagram(let bytes, let from, let port, _)):
-            // Authenticators bind the address the site sent to: this agent's own.
-            await perform(core.handle(.datagram(bytes, from: from, port: port, to: configuration.policy.address), at: now))
-        case .event(let event):
-            if case .timer = event { armedDeadline = nil }
-            await perform(core.handle(event, at: now))
-        case .reload(let newConfiguration):
-            configuration = newConfiguration
-            await perform(core.reload(newConfiguration.policy, at: now))
-            logger.info("configuration reloaded", metadata: ["sites": "\(newConfiguration.policy.sites.count)",
-                                                             "vms": "\(newConfiguration.policy.vms.count)"])
+        var actions: [HomeAgentAction] = []
+        for input in batch {
+            let now = Self.now()
+            switch input {
+            case .event(.datagram(let bytes, let from, let port, _)):
+                // Authenticators bind the address the site sent to: this agent's own.
+                actions += core.handle(.datagram(bytes, from: from, port: port, to: configuration.policy.address), at: now)
+            case .event(let event):
+                if case .timer = event { armedDeadline = nil }
+                actions += core.handle(event, at: now)
+            case .reload(let newConfiguration):
+                configuration = newConfiguration
+                actions += core.reload(newConfiguration.policy, at: now)
+                logger.info("configuration reloaded", metadata: ["sites": "\(newConfiguration.policy.sites.count)",
+                                                                 "vms": "\(newConfiguration.policy.vms.count)"])
+            }
         }
+        await perform(actions)
         armTimer()
     }
 
-    /// Carries out actions in order. A failed write stops the sequence: what would have
-    /// announced the change is not sent.
+    /// Carries out a batch's actions: first every binding change in one transaction, then
+    /// the rest in order. A failed write stops the batch: nothing that would announce a
+    /// change goes out.
     private func perform(_ actions: [HomeAgentAction]) async {
+        var final: [MACAddress: Binding?] = [:]
+        for action in actions {
+            switch action {
+            case .persist(let binding): final[binding.vm] = .some(binding)
+            case .unpersist(let vm): final[vm] = .some(nil)
+            default: break
+            }
+        }
+        if !final.isEmpty {
+            do {
+                try store.apply(saving: final.values.compactMap { $0 },
+                                deleting: final.compactMap { $0.value == nil ? $0.key : nil })
+            } catch {
+                logger.error("binding changes not persisted; their acknowledgements are withheld",
+                             metadata: ["changes": "\(final.count)", "error": "\(error)"])
+                return
+            }
+        }
         for action in actions {
             do {
                 switch action {
-                case .persist(let binding):
-                    try store.save(binding)
-                case .unpersist(let vm):
-                    try store.delete(vm: vm)
+                case .persist, .unpersist:
+                    break
                 case .attach(let vm):
                     try await dataPlane?.attach(vm)
                 case .move(let vm):
@@ -154,12 +193,14 @@ public actor HomeAgentDaemon {
         guard deadline != armedDeadline else { return }
         armedDeadline = deadline
         timerTask?.cancel()
-        let continuation = self.continuation
+        let inbox = self.inbox
+        let wake = self.wake
         timerTask = Task {
             let delay = max(0, deadline - Self.now())
             try? await Task.sleep(for: .milliseconds(Int64((delay * 1000).rounded(.up))))
             if Task.isCancelled { return }
-            continuation.yield(.event(.timer))
+            inbox.append(.event(.timer))
+            wake.yield()
         }
     }
 
