@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "GLMWire", targets: ["GLMWire"]),
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .executable(name: "glmctl", targets: ["glmctl"]),
+        .library(name: "HomeAgentCore", targets: ["HomeAgentCore"]),
+        .library(name: "HomeAgentRuntime", targets: ["HomeAgentRuntime"]),
+        .library(name: "AgentRuntime", targets: ["AgentRuntime"]),
         .executable(name: "home-agent", targets: ["HomeAgent"]),
     ],
     dependencies: [
@@ -45,6 +48,12 @@ let package = Package(
         // heartbeats. Sans-I/O: events in with their time, actions out.
         .target(
             name: "HomeAgentCore",
+            dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The site agent's protocol: arrival detection, registration, serving, revocation.
+        // Sans-I/O like the home agent's.
+        .target(
+            name: "SiteAgentCore",
             dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // What both agents' daemons share: the TUN device, the user-space tunnel, the
@@ -112,6 +121,10 @@ let package = Package(
         .testTarget(
             name: "HomeAgentCoreTests",
             dependencies: ["HomeAgentCore", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "SiteAgentCoreTests",
+            dependencies: ["SiteAgentCore", "HomeAgentCore", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",

@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [test|demo]
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config tshark tcpdump iproute2)
+packages=(libpcap-dev pkg-config tshark tcpdump iproute2 iputils-ping)
 
 missing=()
 for package in "${packages[@]}"; do

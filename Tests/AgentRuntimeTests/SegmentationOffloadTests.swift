@@ -1,4 +1,5 @@
 @testable import AgentRuntime
+import Glibc
 import GLMWire
 import NIOCore
 import Testing
@@ -56,21 +57,32 @@ struct SegmentationOffloadTests {
     }
 
     /// Runs the segmenter on one TUN read; returns the datagrams as the kernel would
-    /// cut them, with the frame descriptions.
+    /// cut them from each gathered send, with the frame descriptions.
     static func segment(_ read: [UInt8], framing: TunnelFrame.Format = .tlvGRE(key: 7),
-                        sendsRuns: Bool = true) -> (datagrams: [[UInt8]], outgoing: OutgoingFrames, counters: TunnelCounters) {
+                        sendsRuns: Bool = true) -> (datagrams: [[UInt8]], outgoing: OutgoingFrames, counters: TunnelCounters,
+                                                    sends: [[UInt8]]) {
         var segmenter = TCPSegmenter()
         segmenter.sendsRuns = sendsRuns
         let table = TunnelRoutingTable([TunnelRoute(address: vm, peer: site, framing: framing)])
+        let packets = ByteBuffer(bytes: read)
         var frames = ByteBuffer()
         var outgoing = OutgoingFrames(capacity: 8)
         var counters = TunnelCounters()
-        segmenter.encapsulate(ByteBuffer(bytes: read), table: table, into: &frames, outgoing: &outgoing, counters: &counters)
+        packets.withUnsafeReadableBytes { memory in
+            segmenter.encapsulate(packets, at: 0, in: memory, table: table, into: &frames, outgoing: &outgoing,
+                                  counters: &counters)
+        }
         var datagrams: [[UInt8]] = []
+        var sends: [[UInt8]] = []
         for index in 0..<outgoing.count {
             let frame = outgoing[index]
             #expect(frame.peer == site)
-            let bytes = frames.getBytes(at: frame.offset, length: frame.length)!
+            var bytes: [UInt8] = []
+            for piece in outgoing.pieces(of: frame) {
+                bytes += piece.inFrames ? frames.getBytes(at: piece.offset, length: piece.length)!
+                    : Array(read[piece.offset..<(piece.offset + piece.length)])
+            }
+            sends.append(bytes)
             let size = frame.segmentSize.map(Int.init) ?? bytes.count
             var start = 0
             while start < bytes.count {
@@ -78,7 +90,28 @@ struct SegmentationOffloadTests {
                 start += size
             }
         }
-        return (datagrams, outgoing, counters)
+        return (datagrams, outgoing, counters, sends)
+    }
+
+    /// Feeds packets to a coalescer from one block of memory, as a receive would, and
+    /// returns what it wrote.
+    static func coalesce(_ packets: [[UInt8]]) -> (written: [[UInt8]], counters: TunnelCounters) {
+        let total = packets.reduce(0) { $0 + $1.count }
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        defer { memory.deallocate() }
+        var coalescer = TCPCoalescer()
+        defer { coalescer.deallocate() }
+        let recorder = Recorder()
+        var counters = TunnelCounters()
+        var offset = 0
+        for packet in packets {
+            let slice = UnsafeMutableRawBufferPointer(rebasing: memory[offset..<(offset + packet.count)])
+            slice.copyBytes(from: packet)
+            coalescer.add(UnsafeRawBufferPointer(slice), to: recorder, counters: &counters)
+            offset += packet.count
+        }
+        coalescer.flush(to: recorder, counters: &counters)
+        return (recorder.packets, counters)
     }
 
     @Test func checksumMatchesTheReference() {
@@ -95,7 +128,7 @@ struct SegmentationOffloadTests {
 
     @Test func superPacketBecomesValidSegmentsInRuns() throws {
         let superPacket = Self.tcpPacket(payload: Self.payload, fillChecksum: false)
-        let (datagrams, outgoing, counters) = Self.segment(Self.virtioHeader(gso: 1, gsoSize: Self.mss) + superPacket)
+        let (datagrams, outgoing, counters, _) = Self.segment(Self.virtioHeader(gso: 1, gsoSize: Self.mss) + superPacket)
         #expect(counters == TunnelCounters())
         #expect(datagrams.count == 8)  // ceil(10000 / 1408)
         #expect(outgoing.count == 1, "one UDP_SEGMENT run carries all eight")
@@ -124,10 +157,10 @@ struct SegmentationOffloadTests {
     @Test func runsRespectTheDatagramLimitAndCanBeTurnedOff() {
         let superPacket = Self.tcpPacket(payload: [UInt8](repeating: 1, count: 65_000), fillChecksum: false)
         let read = Self.virtioHeader(gso: 1, gsoSize: Self.mss) + superPacket
-        let (datagrams, outgoing, _) = Self.segment(read, framing: .bare)
+        let (datagrams, outgoing, _, sends) = Self.segment(read, framing: .bare)
         #expect(datagrams.count == 47)  // ceil(65000 / 1408), 1460 octets each: 68,620 in all
         #expect(outgoing.count == 2)
-        for index in 0..<outgoing.count { #expect(outgoing[index].length <= TCPSegmenter.maximumRunOctets) }
+        for send in sends { #expect(send.count <= TCPSegmenter.maximumRunOctets) }
 
         let single = Self.segment(read, framing: .bare, sendsRuns: false)
         #expect(single.outgoing.count == 47)
@@ -145,40 +178,40 @@ struct SegmentationOffloadTests {
         let seed = ~pseudo.value
         packet[36] = UInt8(seed >> 8)
         packet[37] = UInt8(seed & 0xff)
-        let (datagrams, _, _) = Self.segment(Self.virtioHeader(gso: 0, gsoSize: 0) + packet)
+        let (datagrams, _, _, _) = Self.segment(Self.virtioHeader(gso: 0, gsoSize: 0) + packet)
         #expect(datagrams.count == 1)
         let inner = Array(try TunnelFrame(decoding: ByteBuffer(bytes: datagrams[0])).packet.readableBytesView)
         #expect(Self.tcpChecksum(inner) == UInt16(inner[36]) << 8 | UInt16(inner[37]))
 
         // Not IPv4, or no route: counted, not sent.
-        let (none, _, counters) = Self.segment(Self.virtioHeader(gso: 0, flags: 0, gsoSize: 0) + [0x60] + [UInt8](repeating: 0, count: 39))
+        let (none, _, counters, _) = Self.segment(Self.virtioHeader(gso: 0, flags: 0, gsoSize: 0) + [0x60] + [UInt8](repeating: 0, count: 39))
         #expect(none.isEmpty)
         #expect(counters.droppedMalformed == 1)
     }
 
     final class Recorder: PacketWriter {
         var packets: [[UInt8]] = []
-        func write(header: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) -> Bool {
-            packets.append(Array(header ?? UnsafeRawBufferPointer(start: nil, count: 0)) + Array(body))
+        func write(vectors: UnsafePointer<iovec>, count: Int, length: Int) -> Bool {
+            var packet: [UInt8] = []
+            for index in 0..<count {
+                packet += UnsafeRawBufferPointer(start: vectors[index].iov_base, count: vectors[index].iov_len)
+            }
+            #expect(packet.count == length)
+            packets.append(packet)
             return true
         }
     }
 
     @Test func segmentsAreJoinedBackForTheTUN() throws {
         let superPacket = Self.tcpPacket(payload: Self.payload, fillChecksum: false)
-        let (datagrams, _, _) = Self.segment(Self.virtioHeader(gso: 1, gsoSize: Self.mss) + superPacket)
-        var coalescer = TCPCoalescer()
-        let recorder = Recorder()
-        var counters = TunnelCounters()
-        for datagram in datagrams {
-            coalescer.add(try TunnelFrame(decoding: ByteBuffer(bytes: datagram)).packet, to: recorder, counters: &counters)
-        }
-        coalescer.flush(to: recorder, counters: &counters)
-        #expect(recorder.packets.count == 1)
+        let (datagrams, _, _, _) = Self.segment(Self.virtioHeader(gso: 1, gsoSize: Self.mss) + superPacket)
+        let inner = try datagrams.map { Array(try TunnelFrame(decoding: ByteBuffer(bytes: $0)).packet.readableBytesView) }
+        let (writes, counters) = Self.coalesce(inner)
+        #expect(writes.count == 1)
         #expect(counters.packetsIn == 8)
         #expect(counters.bytesIn == UInt64(10_000 + 8 * 52))
-        let written = try #require(recorder.packets.first)
-        let header = VirtioNetHeader(Array(written[0..<10]).withUnsafeBytes { $0.baseAddress! })
+        let written = try #require(writes.first)
+        let header = Array(written[0..<10]).withUnsafeBytes { VirtioNetHeader($0.baseAddress!) }
         #expect(header.flags == VirtioNetHeader.needsChecksum)
         #expect(header.gsoType == VirtioNetHeader.gsoTCPv4)
         #expect(header.gsoSize == UInt16(Self.mss))
@@ -207,21 +240,15 @@ struct SegmentationOffloadTests {
         let fin = Self.tcpPacket(sequence: 5000, payload: [], flags: 0x11)
         let udp = try FrameBuilder.ipv4UDP(source: Self.correspondent, destination: Self.vm, sourcePort: 1, destinationPort: 2,
                                            payload: [1, 2, 3])
-        var coalescer = TCPCoalescer()
-        let recorder = Recorder()
-        var counters = TunnelCounters()
-        for packet in [first, gap, udp, after, fin] {
-            coalescer.add(ByteBuffer(bytes: packet), to: recorder, counters: &counters)
-        }
-        coalescer.flush(to: recorder, counters: &counters)
+        let (written, counters) = Self.coalesce([first, gap, udp, after, fin])
         let plainHeader = [UInt8](repeating: 0, count: 10)
         // first alone (the gap ends it), the UDP packet as it came, gap+after joined, then FIN after them.
-        #expect(recorder.packets.count == 4)
-        #expect(recorder.packets[0] == plainHeader + first)
-        #expect(recorder.packets[1] == plainHeader + udp)
-        #expect(recorder.packets[2][1] == VirtioNetHeader.gsoTCPv4)
-        #expect(recorder.packets[2].count == 10 + 52 + 2000)
-        #expect(recorder.packets[3] == plainHeader + fin)
+        #expect(written.count == 4)
+        #expect(written[0] == plainHeader + first)
+        #expect(written[1] == plainHeader + udp)
+        #expect(written[2][1] == VirtioNetHeader.gsoTCPv4)
+        #expect(written[2].count == 10 + 52 + 2000)
+        #expect(written[3] == plainHeader + fin)
         #expect(counters.packetsIn == 5)
     }
 }

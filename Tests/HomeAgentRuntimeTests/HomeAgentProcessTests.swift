@@ -83,7 +83,7 @@ struct HomeAgentProcessTests {
         var acknowledged: Set<MACAddress> = []
         for index in 1...30 {
             site.register(Self.mac(index))
-            if case .proxyBindingAcknowledgement(let pba)? = site.receive()?.message, pba.status == .accepted,
+            if case .proxyBindingAcknowledgement(let pba)? = await site.receive()?.message, pba.status == .accepted,
                case .eui48(let mac)? = pba.options.mobileNodeIdentifier {
                 acknowledged.insert(mac)
             }
@@ -92,7 +92,7 @@ struct HomeAgentProcessTests {
         for index in 31...60 { site.register(Self.mac(index)) }
         try await Task.sleep(for: .milliseconds(3))
         first.kill9()
-        while let reply = site.receive(timeout: 0.2) {
+        while let reply = await site.receive(timeout: 0.2) {
             if case .proxyBindingAcknowledgement(let pba) = reply.message, pba.status == .accepted,
                case .eui48(let mac)? = pba.options.mobileNodeIdentifier {
                 acknowledged.insert(mac)
@@ -133,9 +133,9 @@ struct HomeAgentProcessTests {
         try await Self.waitFor("\(directory)/control.sock")
         let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
         site.register(Self.mac(1))
-        _ = try #require(site.receive())
+        _ = try #require(await site.receive())
         site.register(Self.mac(9))
-        _ = try #require(site.receive())
+        _ = try #require(await site.receive())
         let text = try Self.httpGet(port: metricsPort, path: "/metrics")
         #expect(text.contains("200 OK"))
         #expect(text.contains("glm_home_updates_total{status=\"accepted\"} 1"), "\(text)")

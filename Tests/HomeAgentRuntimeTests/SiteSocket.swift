@@ -74,8 +74,19 @@ final class SiteSocket {
             .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])), key: key)
     }
 
-    /// The next message received within `timeout` seconds, decoded and verified.
-    func receive(timeout: Double = 2) -> (message: MobilityMessage, verified: Bool)? {
+    /// The next message received within `timeout` seconds, decoded and verified. The wait
+    /// happens off Swift's cooperative threads, so an agent running in this process (and
+    /// other tests) keep running meanwhile.
+    func receive(timeout: Double = 5) async -> (message: MobilityMessage, verified: Bool)? {
+        let box = UncheckedBox(self)
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: box.value.receiveBlocking(timeout: timeout))
+            }
+        }
+    }
+
+    func receiveBlocking(timeout: Double) -> (message: MobilityMessage, verified: Bool)? {
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -86,4 +97,10 @@ final class SiteSocket {
         let verdict = SecurityAssociations([association]).verify(header, bytes: bytes, scope: AuthenticationScope(sender: home, receiver: address))
         return (header.message, verdict.isVerified)
     }
+}
+
+/// Carries a value to another thread; the tests use each socket from one place at a time.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -52,4 +52,3 @@ enum OnesComplement {
         header.storeBytes(of: ~fold(sum(header, headerLength)), toByteOffset: 10, as: UInt16.self)
     }
 }
-

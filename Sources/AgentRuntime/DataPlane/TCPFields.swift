@@ -1,4 +1,5 @@
-private enum TCPField {
+/// Offsets and flag bits of the TCP header (RFC 9293 §3.1) the offload paths touch.
+enum TCPField {
     static let sequence = 4
     static let acknowledgement = 8
     static let flags = 13

@@ -54,28 +54,32 @@ final class TunnelForwarder: Sendable {
 
     /// Waits until `descriptor` is readable; false when the forwarder is stopping.
     func waitReadable(_ descriptor: Int32) -> Bool {
-        var entries = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeup.readDescriptor, events: Int16(POLLIN), revents: 0)]
-        while !isStopping {
-            let ready = poll(&entries, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                logger.error("poll failed", metadata: ["error": "\(Linux.errorText(errno))"])
-                return false
+        withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { entries in
+            entries[0] = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            entries[1] = pollfd(fd: wakeup.readDescriptor, events: Int16(POLLIN), revents: 0)
+            while !isStopping {
+                let ready = poll(entries.baseAddress!, 2, -1)
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                    logger.info("tunnel thread stops: poll failed", metadata: ["error": "\(Linux.errorText(errno))"])
+                    return false
+                }
+                if entries[1].revents != 0 { return false }
+                if entries[0].revents != 0 { return true }
             }
-            if entries[1].revents != 0 { return false }
-            if entries[0].revents != 0 { return true }
+            return false
         }
-        return false
     }
 
     // MARK: - TUN → tunnel
 
     func runEncapsulation() {
-        let batch = MessageBatch(capacity: batchSize)
-        var packets = ByteBufferAllocator().buffer(capacity: batchSize * readSlot)
-        var frames = ByteBufferAllocator().buffer(capacity: batchSize * (readSlot + 16))
-        var lengths = [Int](repeating: 0, count: batchSize)
+        // With offload, a read can be a 64 KiB super-packet: fewer reads per batch.
+        let reads = device.segmentationOffload ? min(batchSize, 16) : batchSize
+        let batch = MessageBatch(capacity: batchSize, vectorCapacity: 1024)
+        var packets = ByteBufferAllocator().buffer(capacity: reads * readSlot)
+        var frames = ByteBufferAllocator().buffer(capacity: device.segmentationOffload ? reads * 4096 : reads * (readSlot + 16))
+        var lengths = [Int](repeating: 0, count: reads)
         var outgoing = OutgoingFrames(capacity: batchSize)
         var local = TunnelCounters()
         var segmenter = device.segmentationOffload ? TCPSegmenter() : nil
@@ -84,7 +88,7 @@ final class TunnelForwarder: Sendable {
             packets.clear()
             var count = 0
             packets.withUnsafeMutableWritableBytes { raw in
-                while count < batchSize {
+                while count < reads {
                     let read = Glibc.read(device.fileDescriptor, raw.baseAddress! + count * readSlot, readSlot)
                     if read > 0 {
                         lengths[count] = read
@@ -104,15 +108,19 @@ final class TunnelForwarder: Sendable {
             let table = routes.withLock { $0 }
             frames.clear()
             outgoing.removeAll()
-            for index in 0..<count {
-                let packet = packets.getSlice(at: index * readSlot, length: lengths[index])!
-                if segmenter != nil {
-                    segmenter!.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
-                } else {
-                    Self.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
+            packets.withUnsafeReadableBytes { readBuffer in
+                for index in 0..<count {
+                    let packet = packets.getSlice(at: index * readSlot, length: lengths[index])!
+                    if segmenter != nil {
+                        segmenter!.encapsulate(packet, at: index * readSlot, in: readBuffer, table: table, into: &frames,
+                                               outgoing: &outgoing, counters: &local)
+                    } else {
+                        Self.encapsulate(packet, table: table, into: &frames, outgoing: &outgoing, counters: &local)
+                    }
                 }
             }
-            if !send(outgoing, from: frames, batch: batch, counters: &local), segmenter?.sendsRuns == true {
+            if !send(outgoing, frames: frames, packets: packets, batch: batch, counters: &local),
+               segmenter?.sendsRuns == true {
                 logger.info("the kernel refuses UDP segmentation offload; sending datagrams one by one")
                 segmenter?.sendsRuns = false
             }
@@ -139,50 +147,61 @@ final class TunnelForwarder: Sendable {
             counters.droppedMalformed &+= 1
             return
         }
-        outgoing.append(offset: start, length: frames.writerIndex - start, peer: route.peer, segmentSize: nil,
-                        packets: 1, innerBytes: packet.readableBytes)
+        outgoing.addPiece(inFrames: true, offset: start, length: frames.writerIndex - start)
+        outgoing.finishFrame(peer: route.peer, segmentSize: nil, packets: 1, innerBytes: packet.readableBytes)
     }
 
     /// Sends the batch's frames with as few `sendmmsg` calls as the kernel allows;
     /// false when the kernel refused a `UDP_SEGMENT` run as such (EINVAL, EIO).
-    func send(_ outgoing: OutgoingFrames, from frames: ByteBuffer, batch: MessageBatch,
+    func send(_ outgoing: OutgoingFrames, frames: ByteBuffer, packets: ByteBuffer, batch: MessageBatch,
               counters: inout TunnelCounters) -> Bool {
         guard outgoing.count > 0 else { return true }
         var runsAccepted = true
-        frames.withUnsafeReadableBytes { raw in
-            let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!)
-            var done = 0
-            while done < outgoing.count {
-                let chunk = min(outgoing.count - done, batch.capacity)
-                for index in 0..<chunk {
-                    let frame = outgoing[done + index]
-                    batch.prepare(index, base: base + frame.offset, length: frame.length, peer: frame.peer,
-                                  port: socket.port, segmentSize: frame.segmentSize)
-                }
-                var sent = 0
-                while sent < chunk {
-                    let result = Linux.sendMessages(socket.descriptor, batch.entries + sent * Linux.messageEntryStride,
-                                                    UInt32(chunk - sent), 0)
-                    if result > 0 {
-                        for index in sent..<(sent + Int(result)) {
-                            let frame = outgoing[done + index]
-                            counters.packetsOut &+= UInt64(frame.packets)
-                            counters.bytesOut &+= UInt64(frame.innerBytes)
+        frames.withUnsafeReadableBytes { frameMemory in
+            packets.withUnsafeReadableBytes { packetMemory in
+                var done = 0
+                while done < outgoing.count {
+                    var chunk = 0
+                    var vectors = 0
+                    while done + chunk < outgoing.count, chunk < batch.capacity,
+                          vectors + outgoing[done + chunk].pieceCount <= batch.vectorCapacity {
+                        let frame = outgoing[done + chunk]
+                        let first = vectors
+                        for piece in outgoing.pieces(of: frame) {
+                            let base = piece.inFrames ? frameMemory.baseAddress! : packetMemory.baseAddress!
+                            batch.setVector(vectors, base: base + piece.offset, length: piece.length)
+                            vectors += 1
                         }
-                        sent += Int(result)
-                    } else if result < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        // The first remaining message was refused (no route to the peer,
-                        // EMSGSIZE...): count it and go on with the rest.
-                        let frame = outgoing[done + sent]
-                        if frame.segmentSize != nil && (errno == EINVAL || errno == EIO) { runsAccepted = false }
-                        counters.droppedTransmitFailed &+= UInt64(frame.packets)
-                        logger.debug("tunnel send failed", metadata: ["peer": "\(frame.peer)", "error": "\(Linux.errorText(errno))"])
-                        sent += 1
+                        batch.prepareSend(chunk, vectors: first..<vectors, peer: frame.peer, port: socket.port,
+                                          segmentSize: frame.segmentSize)
+                        chunk += 1
                     }
+                    var sent = 0
+                    while sent < chunk {
+                        let result = Linux.sendMessages(socket.descriptor, batch.entries + sent * Linux.messageEntryStride,
+                                                        UInt32(chunk - sent), 0)
+                        if result > 0 {
+                            for index in sent..<(sent + Int(result)) {
+                                let frame = outgoing[done + index]
+                                counters.packetsOut &+= UInt64(frame.packets)
+                                counters.bytesOut &+= UInt64(frame.innerBytes)
+                            }
+                            sent += Int(result)
+                        } else if result < 0 && errno == EINTR {
+                            continue
+                        } else {
+                            // The first remaining message was refused (no route to the peer,
+                            // EMSGSIZE...): count it and go on with the rest.
+                            let code = errno
+                            let frame = outgoing[done + sent]
+                            if frame.segmentSize != nil && (code == EINVAL || code == EIO) { runsAccepted = false }
+                            counters.droppedTransmitFailed &+= UInt64(frame.packets)
+                            logger.debug("tunnel send failed", metadata: ["peer": "\(frame.peer)", "error": "\(Linux.errorText(code))"])
+                            sent += 1
+                        }
+                    }
+                    done += chunk
                 }
-                done += chunk
             }
         }
         return runsAccepted
@@ -196,13 +215,14 @@ final class TunnelForwarder: Sendable {
         var datagrams = ByteBufferAllocator().buffer(capacity: batchSize * slot)
         var local = TunnelCounters()
         var coalescer = device.segmentationOffload ? TCPCoalescer() : nil
+        defer { coalescer?.deallocate() }
 
         while !isStopping {
             datagrams.clear()
             var received: Int32 = 0
             datagrams.withUnsafeMutableWritableBytes { raw in
                 for index in 0..<batchSize {
-                    batch.prepare(index, base: raw.baseAddress! + index * slot, length: slot)
+                    batch.prepareReceive(index, base: raw.baseAddress! + index * slot, length: slot)
                 }
                 received = Linux.receiveMessages(socket.descriptor, batch.entries, UInt32(batchSize), Int32(MSG_DONTWAIT), nil)
             }
@@ -221,50 +241,47 @@ final class TunnelForwarder: Sendable {
             // decide once for a run of identical (sender, source, destination, key).
             var lastQuery: AdmissionQuery? = nil
             var lastVerdict = TunnelAdmission.refused(.noRoute)
-            for index in 0..<Int(received) {
-                let length = batch.transferred(index)
-                let sender = batch.sender(index)
-                let segmentSize = batch.coalescedSegmentSize(index) ?? length
-                var offset = index * slot
-                let end = offset + length
-                while offset < end {
-                    let size = min(segmentSize, end - offset)
-                    let payload = datagrams.getSlice(at: offset, length: size)!
-                    offset += size
-                    guard let frame = try? TunnelFrame(decoding: payload) else {
-                        local.droppedMalformed &+= 1
-                        continue
-                    }
-                    let query = AdmissionQuery(sender: sender, source: frame.innerSource,
-                                               destination: frame.innerDestination, key: frame.greKey)
-                    if query != lastQuery {
-                        lastVerdict = table.admit(source: query.source, destination: query.destination,
-                                                  key: query.key, from: sender)
-                        lastQuery = query
-                    }
-                    switch lastVerdict {
-                    case .admitted:
-                        if coalescer != nil {
-                            coalescer!.add(frame.packet, to: device, counters: &local)
-                        } else {
-                            write(frame.packet, counters: &local)
+            datagrams.withUnsafeReadableBytes { memory in
+                for index in 0..<Int(received) {
+                    let length = batch.transferred(index)
+                    let sender = batch.sender(index)
+                    let segmentSize = batch.coalescedSegmentSize(index) ?? length
+                    var offset = index * slot
+                    let end = offset + length
+                    while offset < end {
+                        let size = min(segmentSize, end - offset)
+                        let payload = datagrams.getSlice(at: offset, length: size)!
+                        offset += size
+                        guard let frame = try? TunnelFrame(decoding: payload) else {
+                            local.droppedMalformed &+= 1
+                            continue
                         }
-                    case .refused(let reason):
-                        local[dropped: reason] &+= 1
+                        let query = AdmissionQuery(sender: sender, source: frame.innerSource,
+                                                   destination: frame.innerDestination, key: frame.greKey)
+                        if query != lastQuery {
+                            lastVerdict = table.admit(source: query.source, destination: query.destination,
+                                                      key: query.key, from: sender)
+                            lastQuery = query
+                        }
+                        guard case .admitted = lastVerdict else {
+                            if case .refused(let reason) = lastVerdict { local[dropped: reason] &+= 1 }
+                            continue
+                        }
+                        // The inner packet runs to the end of the datagram.
+                        let inner = UnsafeRawBufferPointer(rebasing: memory[(offset - frame.packet.readableBytes)..<offset])
+                        if coalescer != nil {
+                            coalescer!.add(inner, to: device, counters: &local)
+                        } else if device.write(inner) {
+                            local.packetsIn &+= 1
+                            local.bytesIn &+= UInt64(inner.count)
+                        } else {
+                            local.droppedTransmitFailed &+= 1
+                        }
                     }
                 }
+                coalescer?.flush(to: device, counters: &local)
             }
-            coalescer?.flush(to: device, counters: &local)
             counters.publish(&local)
-        }
-    }
-
-    func write(_ packet: ByteBuffer, counters: inout TunnelCounters) {
-        if packet.withUnsafeReadableBytes({ device.write(header: nil, body: $0) }) {
-            counters.packetsIn &+= 1
-            counters.bytesIn &+= UInt64(packet.readableBytes)
-        } else {
-            counters.droppedTransmitFailed &+= 1
         }
     }
 }
@@ -274,58 +291,4 @@ struct AdmissionQuery: Equatable {
     var source: IPv4Address
     var destination: IPv4Address
     var key: UInt32?
-}
-
-/// The frames of one batch waiting to be sent: where each sits in the frame buffer,
-/// and to whom it goes.
-struct OutgoingFrames {
-    struct Frame {
-        var offset: Int
-        var length: Int
-        var peer: IPv4Address
-        /// With segmentation offload, the size of each datagram the kernel cuts this run into.
-        var segmentSize: UInt16?
-        var packets: Int
-        var innerBytes: Int
-    }
-
-    private var frames: [Frame] = []
-
-    init(capacity: Int) {
-        frames.reserveCapacity(capacity)
-    }
-
-    var count: Int { frames.count }
-    subscript(index: Int) -> Frame { frames[index] }
-
-    mutating func removeAll() { frames.removeAll(keepingCapacity: true) }
-
-    mutating func append(offset: Int, length: Int, peer: IPv4Address, segmentSize: UInt16?, packets: Int, innerBytes: Int) {
-        frames.append(Frame(offset: offset, length: length, peer: peer, segmentSize: segmentSize,
-                            packets: packets, innerBytes: innerBytes))
-    }
-}
-
-/// The fields of an IPv4 header the data plane reads, from a packet that starts with one.
-struct IPv4Header {
-    var source: IPv4Address
-    var destination: IPv4Address
-    var headerLength: Int
-    var totalLength: Int
-    var protocolNumber: UInt8
-
-    init?(_ packet: ByteBuffer) {
-        let start = packet.readerIndex
-        guard packet.readableBytes >= 20, let first = packet.getInteger(at: start, as: UInt8.self),
-              first >> 4 == 4, first & 0x0f >= 5,
-              let total = packet.getInteger(at: start + 2, as: UInt16.self),
-              let protocolNumber = packet.getInteger(at: start + 9, as: UInt8.self),
-              let source = packet.getInteger(at: start + 12, as: UInt32.self),
-              let destination = packet.getInteger(at: start + 16, as: UInt32.self) else { return nil }
-        self.source = IPv4Address(rawValue: source)
-        self.destination = IPv4Address(rawValue: destination)
-        self.headerLength = Int(first & 0x0f) * 4
-        self.totalLength = Int(total)
-        self.protocolNumber = protocolNumber
-    }
 }

@@ -3,8 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import GLMWire
-import NIOCore
 
 /// The `struct virtio_net_hdr` that precedes every packet on a TUN opened with
 /// `IFF_VNET_HDR`: 10 octets, fields in the host's byte order (little-endian here).
@@ -48,19 +46,25 @@ struct VirtioNetHeader {
 
 /// Where decapsulated packets go: the TUN, or a test's recorder.
 protocol PacketWriter {
-    /// Writes one packet made of `header` (if any) then `body`; true when all of it was taken.
-    func write(header: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) -> Bool
+    /// Writes one packet gathered from `count` vectors totalling `length` octets; true
+    /// when all of it was taken.
+    func write(vectors: UnsafePointer<iovec>, count: Int, length: Int) -> Bool
+}
+
+extension PacketWriter {
+    /// Writes one packet from contiguous memory.
+    func write(_ packet: UnsafeRawBufferPointer) -> Bool {
+        var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: packet.baseAddress), iov_len: packet.count)
+        return write(vectors: &vector, count: 1, length: packet.count)
+    }
 }
 
 extension TunDevice: PacketWriter {
-    func write(header: UnsafeRawBufferPointer?, body: UnsafeRawBufferPointer) -> Bool {
-        guard let header else {
-            return Glibc.write(fileDescriptor, body.baseAddress, body.count) == body.count
-        }
-        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
-            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress!), iov_len: header.count)
-            vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress!), iov_len: body.count)
-            return writev(fileDescriptor, vectors.baseAddress!, 2) == header.count + body.count
+    func write(vectors: UnsafePointer<iovec>, count: Int, length: Int) -> Bool {
+        while true {
+            let written = writev(fileDescriptor, vectors, Int32(count))
+            if written < 0 && errno == EINTR { continue }
+            return written == length
         }
     }
 }

@@ -155,7 +155,7 @@ public final class NetworkConfigurator: Sendable {
             }
             state.sysctls.removeAll()
             for failure in failures {
-                logger.warning("network teardown step failed", metadata: ["error": "\(failure)"])
+                logger.info("network teardown step failed", metadata: ["error": "\(failure)"])
             }
             return failures
         }

@@ -86,10 +86,13 @@ extension sockaddr_in {
     var ipv4Address: IPv4Address { IPv4Address(rawValue: UInt32(bigEndian: sin_addr.s_addr)) }
 }
 
-/// Preallocated `struct mmsghdr` entries, with an `iovec`, a peer address and room for
-/// one control message each, for `recvmmsg(2)` and `sendmmsg(2)`. Owned by one thread.
+/// Preallocated `struct mmsghdr` entries, with a pool of `iovec`s, a peer address and
+/// room for one control message each, for `recvmmsg(2)` and `sendmmsg(2)`. Owned by
+/// one thread.
 final class MessageBatch {
     let capacity: Int
+    /// `iovec`s shared by the entries of one call.
+    let vectorCapacity: Int
     static let controlSize = 32  // CMSG_SPACE(sizeof(int)) is 24; UDP_SEGMENT's u16 fits too
 
     let entries: UnsafeMutableRawPointer
@@ -97,12 +100,13 @@ final class MessageBatch {
     let addresses: UnsafeMutablePointer<sockaddr_in>
     private let control: UnsafeMutableRawPointer
 
-    init(capacity: Int) {
+    init(capacity: Int, vectorCapacity: Int? = nil) {
         self.capacity = capacity
+        self.vectorCapacity = vectorCapacity ?? capacity
         entries = .allocate(byteCount: capacity * Linux.messageEntryStride, alignment: 8)
         entries.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Linux.messageEntryStride)
-        vectors = .allocate(capacity: capacity)
-        vectors.initialize(repeating: iovec(), count: capacity)
+        vectors = .allocate(capacity: self.vectorCapacity)
+        vectors.initialize(repeating: iovec(), count: self.vectorCapacity)
         addresses = .allocate(capacity: capacity)
         addresses.initialize(repeating: sockaddr_in(), count: capacity)
         control = .allocate(byteCount: capacity * Self.controlSize, alignment: 8)
@@ -125,10 +129,9 @@ final class MessageBatch {
         Int((entries + index * Linux.messageEntryStride + Linux.messageLengthOffset).load(as: UInt32.self))
     }
 
-    /// Points entry `index` at `length` octets at `base`, for a receive (room for the
-    /// sender's address and a control message) or a send to `peer`.
-    func prepare(_ index: Int, base: UnsafeMutableRawPointer, length: Int, peer: IPv4Address? = nil,
-                 port: UInt16 = 0, segmentSize: UInt16? = nil) {
+    /// Points entry `index` at `length` octets at `base` to receive a datagram, with
+    /// room for the sender's address and a control message.
+    func prepareReceive(_ index: Int, base: UnsafeMutableRawPointer, length: Int) {
         vectors[index] = iovec(iov_base: base, iov_len: length)
         let header = self.header(index)
         header.pointee = msghdr()
@@ -136,16 +139,28 @@ final class MessageBatch {
         header.pointee.msg_iovlen = 1
         header.pointee.msg_name = UnsafeMutableRawPointer(addresses + index)
         header.pointee.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-        if let peer {
-            addresses[index] = .tunnel(peer, port: port)
-        }
-        let control = self.control + index * Self.controlSize
-        if peer == nil {
-            header.pointee.msg_control = control
-            header.pointee.msg_controllen = Self.controlSize
-        } else if let segmentSize {
-            // One UDP_SEGMENT control message: the kernel cuts the buffer into datagrams
-            // of `segmentSize` octets (the last may be shorter).
+        header.pointee.msg_control = control + index * Self.controlSize
+        header.pointee.msg_controllen = Self.controlSize
+    }
+
+    /// Sets vector `index` of the pool (for a send; receives use the first ones).
+    func setVector(_ index: Int, base: UnsafeRawPointer, length: Int) {
+        vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: length)
+    }
+
+    /// Makes entry `index` a send to `peer` of the pool's vectors `vectors`;
+    /// with `segmentSize`, one `UDP_SEGMENT` control message has the kernel cut the
+    /// gathered octets into datagrams of that size (the last may be shorter).
+    func prepareSend(_ index: Int, vectors range: Range<Int>, peer: IPv4Address, port: UInt16, segmentSize: UInt16?) {
+        let header = self.header(index)
+        header.pointee = msghdr()
+        header.pointee.msg_iov = vectors + range.lowerBound
+        header.pointee.msg_iovlen = range.count
+        addresses[index] = .tunnel(peer, port: port)
+        header.pointee.msg_name = UnsafeMutableRawPointer(addresses + index)
+        header.pointee.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+        if let segmentSize {
+            let control = self.control + index * Self.controlSize
             let message = control.assumingMemoryBound(to: cmsghdr.self)
             message.pointee.cmsg_len = MemoryLayout<cmsghdr>.size + 2
             message.pointee.cmsg_level = Linux.solUDP
