@@ -166,6 +166,45 @@ struct HomeAgentProcessTests {
         return String(decoding: response, as: UTF8.self)
     }
 
+    @Test("SIGHUP reloads without dropping bindings; a VM taken out of the policy is revoked; a bad file is refused")
+    func reload() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-reload-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = UInt16.random(in: 20000...40000)
+        let config = "\(directory)/home-agent.yaml"
+        try Self.configuration(port: port, directory: directory, vms: 3).write(toFile: config, atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(config: config)
+        defer { agent.kill9() }
+        try await Self.waitFor("\(directory)/control.sock")
+        let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        for index in 1...3 {
+            site.register(Self.mac(index))
+            _ = try #require(await site.receive())
+        }
+        func bound() async throws -> Set<String> {
+            let answer = try await Self.request("bindings", path: "\(directory)/control.sock")
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
+            return Set(rows.compactMap { $0["vm"] as? String })
+        }
+        #expect(try await bound().count == 3)
+
+        // A broken file: refused, the running configuration and every binding kept.
+        try "address: [".write(toFile: config, atomically: true, encoding: .utf8)
+        kill(agent.process.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await bound().count == 3)
+
+        // VM 3 leaves the policy: its binding goes and its site is told.
+        try Self.configuration(port: port, directory: directory, vms: 2).write(toFile: config, atomically: true, encoding: .utf8)
+        kill(agent.process.processIdentifier, SIGHUP)
+        let revocation = try #require(await site.receive())
+        guard case .bindingRevocationIndication(let bri) = revocation.message else { Issue.record("no BRI"); return }
+        #expect(bri.trigger == .administrativeReason)
+        #expect(bri.options.mobileNodeIdentifier == .eui48(Self.mac(3)))
+        #expect(try await bound() == [Self.mac(1).description, Self.mac(2).description])
+    }
+
     @Test("a bad configuration is refused at start with file, line and reason")
     func badConfiguration() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-bad-\(UUID().uuidString)").path
