@@ -12,7 +12,15 @@ public struct SecurityAssociation: Sendable {
 
     public let spi: UInt32
     public let algorithm: AuthenticationAlgorithm
-    let key: SymmetricKey
+    /// The MAC with its key already absorbed: each message starts from a copy of it, so
+    /// the key schedule is paid once per association, not once per message.
+    private let keyed: Keyed
+
+    private enum Keyed: @unchecked Sendable {
+        // HMAC values are plain hash states; they are copied, never shared mutably.
+        case sha256(HMAC<SHA256>)
+        case sha1(HMAC<Insecure.SHA1>)
+    }
 
     /// Creates an association; nil when the SPI is reserved (below ``smallestSPI``) or the
     /// key is shorter than ``minimumKeyLength``.
@@ -20,7 +28,11 @@ public struct SecurityAssociation: Sendable {
         guard spi >= Self.smallestSPI, key.count >= Self.minimumKeyLength else { return nil }
         self.spi = spi
         self.algorithm = algorithm
-        self.key = SymmetricKey(data: key)
+        let symmetric = SymmetricKey(data: key)
+        switch algorithm {
+        case .hmacSHA256_128: keyed = .sha256(HMAC<SHA256>(key: symmetric))
+        case .hmacSHA1_96: keyed = .sha1(HMAC<Insecure.SHA1>(key: symmetric))
+        }
     }
 
     /// The truncated authenticator over `scope` and the covered Mobility Header octets.
@@ -28,22 +40,24 @@ public struct SecurityAssociation: Sendable {
     /// `coveredHeader` runs from the Payload Proto octet through the option's SPI; the
     /// checksum octets (4 and 5) are taken as zero whatever they hold (RFC 4285 §5.2).
     func authenticator(scope: AuthenticationScope, coveredHeader: UnsafeRawBufferPointer) -> [UInt8] {
-        switch algorithm {
-        case .hmacSHA256_128:
-            compute(HMAC<SHA256>.self, scope: scope, coveredHeader: coveredHeader)
-        case .hmacSHA1_96:
-            compute(HMAC<Insecure.SHA1>.self, scope: scope, coveredHeader: coveredHeader)
+        switch keyed {
+        case .sha256(let mac): compute(mac, scope: scope, coveredHeader: coveredHeader)
+        case .sha1(let mac): compute(mac, scope: scope, coveredHeader: coveredHeader)
         }
     }
 
-    private func compute<H: HashFunction>(_: HMAC<H>.Type, scope: AuthenticationScope,
+    /// One contiguous input — sender | receiver | covered octets with the checksum zeroed —
+    /// fed to a copy of the keyed MAC in one update.
+    private func compute<H: HashFunction>(_ keyedMAC: HMAC<H>, scope: AuthenticationScope,
                                           coveredHeader: UnsafeRawBufferPointer) -> [UInt8] {
-        var mac = HMAC<H>(key: key)
-        withUnsafeBytes(of: scope.sender.rawValue.bigEndian) { mac.update(data: $0) }
-        withUnsafeBytes(of: scope.receiver.rawValue.bigEndian) { mac.update(data: $0) }
-        mac.update(data: UnsafeRawBufferPointer(rebasing: coveredHeader[0..<4]))
-        withUnsafeBytes(of: UInt16(0)) { mac.update(data: $0) }
-        mac.update(data: UnsafeRawBufferPointer(rebasing: coveredHeader[6...]))
+        var mac = keyedMAC
+        withUnsafeTemporaryAllocation(byteCount: 8 + coveredHeader.count, alignment: 1) { input in
+            input.storeBytes(of: scope.sender.rawValue.bigEndian, toByteOffset: 0, as: UInt32.self)
+            input.storeBytes(of: scope.receiver.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
+            UnsafeMutableRawBufferPointer(rebasing: input[8...]).copyMemory(from: coveredHeader)
+            input.storeBytes(of: UInt16(0), toByteOffset: 12, as: UInt16.self)
+            mac.update(data: UnsafeRawBufferPointer(input))
+        }
         let code = mac.finalize()
         return code.withUnsafeBytes { Array($0.prefix(algorithm.authenticatorLength)) }
     }

@@ -18,6 +18,7 @@ struct MobilityOptionDecoder {
 
     mutating func decodeAll() throws(MobilityHeaderError) -> [MobilityOption] {
         var options: [MobilityOption] = []
+        options.reserveCapacity(8)
         while position < end {
             let start = position
             let type = bytes.u8(start)

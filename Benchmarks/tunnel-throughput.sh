@@ -7,8 +7,8 @@
 #
 #   cn 10.10.0.9 --- br-home [home 198.18.0.2] === WAN veth === [site 198.18.1.2] --- vm 10.10.0.50
 #
-# Usage: scripts/tunnel-throughput.sh [seconds per run] [rounds] [probe options...]
-#   e.g. scripts/tunnel-throughput.sh 5 3 --offload off
+# Usage: Benchmarks/tunnel-throughput.sh [seconds per run] [rounds] [probe options...]
+#   e.g. Benchmarks/tunnel-throughput.sh 5 3 --offload off
 # Builds the probe in release mode unless GLM_PROBE names a binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
