@@ -47,7 +47,7 @@ let payload = [UInt8](repeating: 0x3b, count: 80)
 let echoRate = echoClient.run(to: "127.0.0.1", port: 25436, window: window, duration: duration) { _ in payload }
 try await echo.close()
 
-let directory = FileManager.default.currentDirectoryPath + "/.build/bench-home-agent-\(getpid())"
+let directory = (ProcessInfo.processInfo.environment["BENCH_DIRECTORY"] ?? FileManager.default.currentDirectoryPath + "/.build") + "/bench-home-agent-\(getpid())"
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
 var yaml = """

@@ -32,6 +32,8 @@ public actor HomeAgentDaemon {
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private var channel: SignalingChannel?
+    private let channelBox = ChannelBox()
+    private let commits: CommitQueue
     private var timerTask: Task<Void, Never>?
     private var armedDeadline: Double?
     private let bindingsGauge = Gauge(label: "glm_home_bindings")
@@ -48,6 +50,17 @@ public actor HomeAgentDaemon {
         self.group = group
         self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try store.nextRestartCounter())
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let box = channelBox
+        commits = CommitQueue(store: store, logger: logger) { replies in box.channel?.send(batch: replies) }
+    }
+
+    /// The signaling socket, for the commit queue's thread.
+    final class ChannelBox: Sendable {
+        private let current = Mutex<SignalingChannel?>(nil)
+        var channel: SignalingChannel? {
+            get { current.withLock { $0 } }
+            set { current.withLock { $0 = newValue } }
+        }
     }
 
     /// Inputs waiting for the next batch, in arrival order.
@@ -94,6 +107,7 @@ public actor HomeAgentDaemon {
             inbox.append(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
             wake.yield()
         }
+        channelBox.channel = channel
         armTimer()
         await withTaskCancellationHandler {
             for await _ in wakes {
@@ -104,6 +118,9 @@ public actor HomeAgentDaemon {
             wake.finish()
         }
         timerTask?.cancel()
+        // What was decided before the stop is made durable and answered.
+        while !commits.isIdle { try? await Task.sleep(for: .milliseconds(1)) }
+        channelBox.channel = nil
         await channel?.close()
         channel = nil
         if let dataPlane { await dataPlane.stop() }
@@ -138,33 +155,18 @@ public actor HomeAgentDaemon {
         armTimer()
     }
 
-    /// Carries out a batch's actions: first every binding change in one transaction, then
-    /// the rest in order. A failed write stops the batch: nothing that would announce a
-    /// change goes out.
+    /// Carries out a batch's actions: the data plane and the notices at once, in order;
+    /// the binding changes go to the commit queue with the replies that announce them,
+    /// which are sent only once the changes are durable.
     private func perform(_ actions: [HomeAgentAction]) async {
-        var final: [MACAddress: Binding?] = [:]
-        for action in actions {
-            switch action {
-            case .persist(let binding): final[binding.vm] = .some(binding)
-            case .unpersist(let vm): final[vm] = .some(nil)
-            default: break
-            }
-        }
-        if !final.isEmpty {
-            do {
-                try store.apply(saving: final.values.compactMap { $0 },
-                                deleting: final.compactMap { $0.value == nil ? $0.key : nil })
-            } catch {
-                logger.error("binding changes not persisted; their acknowledgements are withheld",
-                             metadata: ["changes": "\(final.count)", "error": "\(error)"])
-                return
-            }
-        }
+        var commit = CommitQueue.Commit(changes: [:], replies: [])
         for action in actions {
             do {
                 switch action {
-                case .persist, .unpersist:
-                    break
+                case .persist(let binding):
+                    commit.changes[binding.vm] = .some(binding)
+                case .unpersist(let vm):
+                    commit.changes[vm] = .some(nil)
                 case .attach(let vm):
                     try await dataPlane?.attach(vm)
                 case .move(let vm):
@@ -172,15 +174,16 @@ public actor HomeAgentDaemon {
                 case .detach(let vm):
                     try await dataPlane?.detach(vm)
                 case .send(let bytes, let to, let port):
-                    try await channel?.send(bytes, to: to, port: port)
+                    commit.replies.append((bytes, to, port))
                 case .notice(let notice):
                     reporter.report(notice)
                 }
             } catch {
-                logger.error("action failed; the rest of this exchange is not carried out",
-                             metadata: ["action": "\(action)", "error": "\(error)"])
-                return
+                logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])
             }
+        }
+        if !commit.changes.isEmpty || !commit.replies.isEmpty {
+            commits.submit(commit)
         }
     }
 

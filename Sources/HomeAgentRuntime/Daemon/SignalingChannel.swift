@@ -1,6 +1,9 @@
 import GLMWire
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The home agent's UDP socket on the signaling port: datagrams in, with their source,
 /// and datagrams out.
@@ -34,9 +37,25 @@ final class SignalingChannel: Sendable {
         self.localAddress = localAddress
     }
 
-    func send(_ bytes: ByteBuffer, to address: IPv4Address, port: UInt16) async throws {
-        let remote = try SocketAddress(ipAddress: address.description, port: Int(port))
-        try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: bytes))
+    /// Queues several datagrams and flushes them together: one hop to the event loop for
+    /// a whole batch of replies. A datagram the socket cannot send is dropped, as
+    /// UDP would; the protocol's retransmissions cover it.
+    func send(batch: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) {
+        guard !batch.isEmpty else { return }
+        let channel = self.channel
+        let envelopes = batch.map { AddressedEnvelope(remoteAddress: Self.socketAddress($0.to, $0.port), data: $0.bytes) }
+        channel.eventLoop.execute {
+            for envelope in envelopes { channel.write(envelope, promise: nil) }
+            channel.flush()
+        }
+    }
+
+    static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> SocketAddress {
+        var raw = sockaddr_in()
+        raw.sin_family = sa_family_t(AF_INET)
+        raw.sin_port = port.bigEndian
+        raw.sin_addr.s_addr = address.rawValue.bigEndian
+        return SocketAddress(raw, host: "")
     }
 
     func close() async {

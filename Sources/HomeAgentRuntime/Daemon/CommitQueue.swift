@@ -1,0 +1,80 @@
+import Dispatch
+import GLMWire
+import HomeAgentCore
+import Logging
+import NIOCore
+import Synchronization
+
+/// Makes binding changes durable off the daemon's executor, and releases the replies that
+/// announce them only once they are.
+///
+/// The daemon hands over each batch's changes and replies and goes on with the next
+/// batch. One writer at a time takes everything waiting, commits it in one transaction
+/// (one flush), then sends the replies of those batches in order. While a flush is under
+/// way the next batches gather, so the flush is shared by however many updates arrived
+/// meanwhile (group commit), and the protocol work overlaps the disk's.
+final class CommitQueue: Sendable {
+    struct Commit: Sendable {
+        /// The final state of each VM the batch changed: a binding to save, or nil to delete.
+        var changes: [MACAddress: Binding?]
+        var replies: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]
+    }
+
+    private struct State {
+        var pending: [Commit] = []
+        var writing = false
+    }
+
+    private let state = Mutex(State())
+    private let store: BindingStore
+    private let logger: Logger
+    private let release: @Sendable ([(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) -> Void
+    private let queue = DispatchQueue(label: "glm.home-agent.commit")
+
+    init(store: BindingStore, logger: Logger,
+         release: @escaping @Sendable ([(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) -> Void) {
+        self.store = store
+        self.logger = logger
+        self.release = release
+    }
+
+    func submit(_ commit: Commit) {
+        let start = state.withLock { state -> Bool in
+            state.pending.append(commit)
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        if start { queue.async { self.drain() } }
+    }
+
+    /// Whether nothing is waiting or being written.
+    var isIdle: Bool { state.withLock { !$0.writing && $0.pending.isEmpty } }
+
+    private func drain() {
+        while true {
+            let commits = state.withLock { state -> [Commit] in
+                let taken = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                if taken.isEmpty { state.writing = false }
+                return taken
+            }
+            guard !commits.isEmpty else { return }
+            var changes: [MACAddress: Binding?] = [:]
+            for commit in commits {
+                changes.merge(commit.changes) { _, newer in newer }
+            }
+            if !changes.isEmpty {
+                do {
+                    try store.apply(saving: changes.values.compactMap { $0 },
+                                    deleting: changes.compactMap { $0.value == nil ? $0.key : nil })
+                } catch {
+                    logger.error("binding changes not persisted; their acknowledgements are withheld",
+                                 metadata: ["changes": "\(changes.count)", "error": "\(error)"])
+                    continue
+                }
+            }
+            release(commits.flatMap(\.replies))
+        }
+    }
+}
