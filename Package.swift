@@ -138,11 +138,22 @@ let package = Package(
         // namespace, for the data-plane tests and the throughput measurement. Not shipped.
         .executableTarget(
             name: "glm-tunnel-probe",
-            dependencies: ["AgentRuntime", "GLMWire"]
+            dependencies: ["AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The namespace lab the data-plane and end-to-end tests share: the topology, the
+        // programs run in it, and the skip-or-fail (under CI=true) checks. Test support only.
+        .target(
+            name: "LabSupport",
+            dependencies: []
         ),
         .testTarget(
             name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["AgentRuntime", "GLMWire", "PacketCapture", "LabSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        // The real daemons, as operators run them, in the namespace lab.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LabSupport", "HomeAgentRuntime", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,7 +18,7 @@ public struct HomeAgentRuntime: Sendable {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var plane: (any HomeDataPlane)? = nil
         if dataPlane {
-            let configurator = NetworkConfigurator()
+            let configurator = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
             let tunnel = UserSpaceTunnel(
                 configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),

@@ -47,6 +47,12 @@ struct ProbeOptions {
         return address
     }
 
+    func mac(_ name: String) -> MACAddress {
+        let text = required(name)
+        guard let mac = MACAddress(text) else { Self.usage("\(name) \(text) is not a MAC address") }
+        return mac
+    }
+
     /// `A.B.C.D:PORT`.
     func endpoint(_ name: String) -> (IPv4Address, UInt16) {
         let text = required(name)
@@ -78,6 +84,9 @@ struct ProbeOptions {
           glm-tunnel-probe udp-sink --bind ADDR:PORT --ready FILE [--seconds S] [--until TEXT]
           glm-tunnel-probe tcp-sink --bind ADDR:PORT --ready FILE
           glm-tunnel-probe tcp-source --to ADDR:PORT --bytes N
+          glm-tunnel-probe register --from ADDR --to ADDR [--port 5436] [--source-port P] --spi N --key HEX
+                 --mac MAC [--lifetime UNITS] [--sequence N] [--wait S] [--linger S]
+          glm-tunnel-probe announce --interface IF --mac MAC [--count N]
 
         """.utf8))
         exit(2)

@@ -149,7 +149,7 @@ enum TrafficTools {
         }
     }
 
-    private static func udpSocket(bound address: IPv4Address, port: UInt16) throws -> Int32 {
+    static func udpSocket(bound address: IPv4Address, port: UInt16) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure("socket") }
         var local = socketAddress(address, port)
@@ -163,7 +163,7 @@ enum TrafficTools {
         return descriptor
     }
 
-    private static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> sockaddr_in {
+    static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> sockaddr_in {
         var socketAddress = sockaddr_in()
         socketAddress.sin_family = sa_family_t(AF_INET)
         socketAddress.sin_port = port.bigEndian

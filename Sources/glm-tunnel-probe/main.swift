@@ -1,6 +1,7 @@
 // glm-tunnel-probe: one end of the user-space tunnel, run as a process inside a
 // network namespace (`ip netns exec NS glm-tunnel-probe tunnel ...`), plus the small
-// traffic tools the data-plane tests and the throughput measurement use.
+// traffic tools the data-plane tests and the throughput measurement use, and what a
+// site sends (a registration, a VM's announce) for the end-to-end tests.
 // Not a product: tests find it beside their own binary.
 import Foundation
 
@@ -16,6 +17,8 @@ do {
     case "udp-sink": try TrafficTools.udpSink(options)
     case "tcp-sink": try TrafficTools.tcpSink(options)
     case "tcp-source": try TrafficTools.tcpSource(options)
+    case "register": try SiteEnd.register(options)
+    case "announce": try SiteEnd.announce(options)
     default: ProbeOptions.usage()
     }
 } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import LabSupport
 import Testing
 
 /// The user-space tunnel for real: one end in a "home" namespace, one in a "site"
@@ -9,28 +10,10 @@ import Testing
 /// the LAN. Needs root.
 @Suite("Data plane in network namespaces", .serialized)
 struct DataPlaneNamespaceTests {
-    /// The environment, or nil after recording why not.
-    static func prerequisites() -> (ip: String, ping: String, probe: String)? {
-        guard TestEnvironment.require(TestEnvironment.isRoot, "the data-plane tests need root (namespaces, TUN)") else { return nil }
-        guard let ip = TestEnvironment.tool("ip") else {
-            _ = TestEnvironment.require(false, "iproute2 (ip) is not installed")
-            return nil
-        }
-        guard let ping = TestEnvironment.tool("ping") else {
-            _ = TestEnvironment.require(false, "ping is not installed (make test installs iputils-ping)")
-            return nil
-        }
-        guard let probe = TestEnvironment.probe else {
-            _ = TestEnvironment.require(false, "glm-tunnel-probe is not built beside the tests (swift build --build-tests builds it)")
-            return nil
-        }
-        return (ip, ping, probe)
-    }
-
     @Test("a correspondent and a VM behind the site talk through the tunnel; spoofing is dropped",
           arguments: ["off", "on"])
     func tunnelBetweenHomeAndSite(offload: String) throws {
-        guard let tools = Self.prerequisites() else { return }
+        guard let tools = TestEnvironment.labTools(for: "the data-plane tests") else { return }
         let lab = try DataPlaneLab(ip: tools.ip)
         defer { lab.remove() }
 

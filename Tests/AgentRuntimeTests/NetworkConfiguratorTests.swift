@@ -1,6 +1,7 @@
 import AgentRuntime
 import Foundation
 import GLMWire
+import LabSupport
 import Testing
 
 /// The configurator against the real kernel, on a veth pair made for the test in the

@@ -87,7 +87,8 @@ public struct Sysctl: Hashable, Sendable, CustomStringConvertible {
         path = name.replacingDots()
     }
 
-    private init(path: String) {
+    /// The sysctl at `path` below `/proc/sys`, with `/` separators.
+    init(path: String) {
         self.path = path
     }
 

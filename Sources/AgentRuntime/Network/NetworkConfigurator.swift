@@ -12,6 +12,11 @@ import Synchronization
 /// is kept and restored. ``teardown()`` undoes everything still installed, newest
 /// first. Everything applies to the network namespace of the calling process.
 ///
+/// With a `journal` file, how to undo each change is written down before the change is
+/// made (see `NetworkJournal`), so that ``recover()`` in the next process undoes what a
+/// process killed before its teardown left behind: neighbour proxies, rules and
+/// sysctls outlive it (routes and settings of its TUN device vanish with the device).
+///
 /// Calls block while `ip` runs (a few milliseconds) and are serialised.
 public final class NetworkConfigurator: Sendable {
     private struct Installed {
@@ -22,24 +27,37 @@ public final class NetworkConfigurator: Sendable {
     private struct State {
         var installed: [Installed] = []
         var sysctls: [(Sysctl, previous: String)] = []
+        var journal: NetworkJournal?
+
+        /// What the journal must hold now.
+        var live: NetworkJournal.Contents {
+            NetworkJournal.Contents(undo: installed.compactMap(\.undo), sysctls: sysctls.map { ($0.0.path, $0.previous) })
+        }
     }
 
     /// The iproute2 `ip` program used.
     public let ipCommand: String
     private let procSys: String
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// - Parameters:
     ///   - ipCommand: the `ip` program; by default the first of `/usr/sbin/ip`, `/sbin/ip`,
     ///     `/usr/bin/ip`, `/bin/ip` that exists.
     ///   - procSys: where the sysctl tree is mounted (tests may point it elsewhere).
-    public init(ipCommand: String? = nil, procSys: String = "/proc/sys",
+    ///   - journal: a file (under `/run`, say) where undo records are kept until
+    ///     ``teardown()``; call ``recover()`` before the first change. Nil: none.
+    public init(ipCommand: String? = nil, procSys: String = "/proc/sys", journal: String? = nil,
                 logger: Logger = Logger(label: "glm.network")) {
         self.ipCommand = ipCommand ?? ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
             .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
         self.procSys = procSys
         self.logger = logger
+        self.state = Mutex(State(journal: journal.map(NetworkJournal.init(path:))))
+    }
+
+    deinit {
+        state.withLock { $0.journal?.unlock() }
     }
 
     /// The changes installed and not undone, oldest first.
@@ -68,11 +86,15 @@ public final class NetworkConfigurator: Sendable {
                 pending.append((change, change.undoCommand(previousLink: previousLink)))
             }
             guard !pending.isEmpty else { return }
+            // Written ahead: undoing a change that was never made is harmless.
+            record(&state, pending.compactMap { $0.undo.map { .installed(undo: $0) } })
             let result = runBatch(pending.map(\.0.command), force: false)
             let succeeded = result.failures.first?.index ?? pending.count
             for (change, undo) in pending.prefix(succeeded) where !state.installed.contains(where: { $0.change == change }) {
                 state.installed.append(Installed(change: change, undo: undo))
             }
+            record(&state, pending.dropFirst(succeeded).compactMap { $0.undo.map { .removed(undo: $0) } })
+            compactJournal(&state)
             if let failure = result.failures.first {
                 throw NetworkConfigurationError(command: "ip \(pending[failure.index].0.command)",
                                                 standardError: failure.text)
@@ -86,9 +108,13 @@ public final class NetworkConfigurator: Sendable {
     public func revert(_ changes: [NetworkChange]) throws(NetworkConfigurationError) {
         try state.withLock { (state: inout State) throws(NetworkConfigurationError) in
             var commands: [String] = []
+            var undone: [NetworkJournal.Record] = []
             for change in changes {
                 if let index = state.installed.lastIndex(where: { $0.change == change }) {
-                    if let undo = state.installed[index].undo { commands.append(undo) }
+                    if let undo = state.installed[index].undo {
+                        commands.append(undo)
+                        undone.append(.removed(undo: undo))
+                    }
                     state.installed.remove(at: index)
                 } else if let undo = change.undoCommand(previousLink: nil) {
                     commands.append(undo)
@@ -96,6 +122,8 @@ public final class NetworkConfigurator: Sendable {
             }
             guard !commands.isEmpty else { return }
             let result = runBatch(commands, force: true)
+            record(&state, undone)
+            compactJournal(&state)
             if let failure = result.failures.first(where: { !Self.isAlreadyGone($0.text) }) {
                 throw NetworkConfigurationError(command: "ip \(commands[failure.index])", standardError: failure.text)
             }
@@ -107,8 +135,17 @@ public final class NetworkConfigurator: Sendable {
         try state.withLock { (state: inout State) throws(NetworkConfigurationError) in
             let previous = try read(sysctl)
             if previous == value { return }
-            try write(sysctl, value)
-            if !state.sysctls.contains(where: { $0.0 == sysctl }) {
+            let first = !state.sysctls.contains(where: { $0.0 == sysctl })
+            if first {
+                record(&state, [.sysctl(path: sysctl.path, value: previous)])
+            }
+            do throws(NetworkConfigurationError) {
+                try write(sysctl, value)
+            } catch {
+                if first { record(&state, [.sysctlForgotten(path: sysctl.path)]) }
+                throw error
+            }
+            if first {
                 state.sysctls.append((sysctl, previous))
             }
         }
@@ -123,8 +160,12 @@ public final class NetworkConfigurator: Sendable {
     /// is gone (a closed TUN takes its routes and settings with it).
     public func forget(device: String) {
         state.withLock { state in
+            let gone = state.installed.filter { $0.change.device == device }.compactMap(\.undo)
+            let goneSysctls = state.sysctls.filter { $0.0.belongs(to: device) }.map(\.0.path)
             state.installed.removeAll { $0.change.device == device }
             state.sysctls.removeAll { $0.0.belongs(to: device) }
+            record(&state, gone.map { .removed(undo: $0) } + goneSysctls.map { .sysctlForgotten(path: $0) })
+            compactJournal(&state)
         }
     }
 
@@ -135,29 +176,89 @@ public final class NetworkConfigurator: Sendable {
     @discardableResult
     public func teardown() -> [NetworkConfigurationError] {
         state.withLock { state in
-            var failures: [NetworkConfigurationError] = []
-            let commands = state.installed.reversed().compactMap(\.undo)
+            let failures = undo(commands: state.installed.reversed().compactMap(\.undo),
+                                sysctls: state.sysctls.reversed().map { ($0.0, $0.previous) })
             state.installed.removeAll()
-            if !commands.isEmpty {
-                let result = runBatch(commands, force: true)
-                for failure in result.failures where !Self.isAlreadyGone(failure.text) {
-                    failures.append(NetworkConfigurationError(command: "ip \(commands[failure.index])",
-                                                              standardError: failure.text))
-                }
-            }
-            for (sysctl, previous) in state.sysctls.reversed() {
-                guard FileManager.default.fileExists(atPath: "\(procSys)/\(sysctl.path)") else { continue }
-                do throws(NetworkConfigurationError) {
-                    try write(sysctl, previous)
-                } catch {
-                    failures.append(error)
-                }
-            }
             state.sysctls.removeAll()
+            state.journal?.remove()
             for failure in failures {
                 logger.info("network teardown step failed", metadata: ["error": "\(failure)"])
             }
             return failures
+        }
+    }
+
+    /// Takes the journal for this process and undoes what an earlier process recorded in
+    /// it and did not undo (it was killed before its teardown): its changes, newest first,
+    /// then its sysctls' original values; then the journal holds only this process's
+    /// changes. Call it before the first change. Nothing to do without a journal.
+    ///
+    /// Throws, undoing nothing, when another running process holds the journal (a second
+    /// agent with the same configuration). Otherwise best effort, like ``teardown()``:
+    /// returns how many undo commands ran and what failed. Entries already gone (routes of
+    /// a TUN that closed with the process) are not failures.
+    @discardableResult
+    public func recover() throws(NetworkConfigurationError) -> (undone: Int, failures: [NetworkConfigurationError]) {
+        try state.withLock { (state: inout State) throws(NetworkConfigurationError) in
+            guard let path = state.journal?.path else { return (0, []) }
+            if let problem = state.journal?.lock() {
+                throw NetworkConfigurationError(command: "lock \(path).lock", standardError: problem)
+            }
+            guard let left = NetworkJournal.read(path: path) else { return (0, []) }
+            let commands = Array(left.undo.reversed())
+            let failures = undo(commands: commands, sysctls: left.sysctls.reversed().map { (Sysctl(path: $0.path), $0.value) })
+            let live = state.live
+            if let problem = state.journal?.rewrite(live) {
+                logger.info("network journal not written", metadata: ["error": "\(problem)"])
+            }
+            logger.info("undid the network configuration an earlier run left behind", metadata: [
+                "journal": "\(path)", "commands": "\(commands.count)", "sysctls": "\(left.sysctls.count)",
+                "failures": "\(failures.count)"])
+            for failure in failures {
+                logger.info("network recovery step failed", metadata: ["error": "\(failure)"])
+            }
+            return (commands.count, failures)
+        }
+    }
+
+    /// Runs `commands` (all of them, whatever fails) and writes the sysctls back, in the
+    /// order given; returns what failed, leaving out entries already gone. Sysctls of a
+    /// device that no longer exists are skipped.
+    private func undo(commands: [String], sysctls: [(Sysctl, String)]) -> [NetworkConfigurationError] {
+        var failures: [NetworkConfigurationError] = []
+        if !commands.isEmpty {
+            let result = runBatch(commands, force: true)
+            for failure in result.failures where !Self.isAlreadyGone(failure.text) {
+                failures.append(NetworkConfigurationError(command: "ip \(commands[failure.index])", standardError: failure.text))
+            }
+        }
+        for (sysctl, value) in sysctls {
+            guard FileManager.default.fileExists(atPath: "\(procSys)/\(sysctl.path)") else { continue }
+            do throws(NetworkConfigurationError) {
+                try write(sysctl, value)
+            } catch {
+                failures.append(error)
+            }
+        }
+        return failures
+    }
+
+    /// Appends `records` to the journal, if there is one.
+    private func record(_ state: inout State, _ records: [NetworkJournal.Record]) {
+        guard !records.isEmpty, let problem = state.journal?.append(records) else { return }
+        logger.info("network journal not written; a crash would leave this change behind",
+                    metadata: ["error": "\(problem)"])
+    }
+
+    /// Rewrites the journal with what is installed now when most of its records are dead,
+    /// so that it grows with the entries installed, not with the changes made.
+    private func compactJournal(_ state: inout State) {
+        guard let journal = state.journal, journal.needsCompaction(live: state.installed.count + state.sysctls.count) else {
+            return
+        }
+        let live = state.live
+        if let problem = state.journal?.rewrite(live) {
+            logger.info("network journal not compacted", metadata: ["error": "\(problem)"])
         }
     }
 

@@ -30,6 +30,13 @@ public struct HomeAgentConfiguration: Sendable {
     /// The least severe level that is logged.
     public var logLevel: Logger.Level
 
+    /// The data plane's journal of the OS changes it made (routes, neighbour proxies,
+    /// sysctls), beside the control socket: `/run/glm/home-agent.network` for the default
+    /// socket. A start after a crash undoes what it lists; a clean stop deletes it.
+    public var networkJournal: String {
+        (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
+    }
+
     /// Where the Prometheus endpoint listens.
     public struct MetricsEndpoint: Hashable, Sendable, CustomStringConvertible {
         public var host: String

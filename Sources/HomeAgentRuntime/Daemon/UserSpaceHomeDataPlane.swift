@@ -6,7 +6,8 @@ import Logging
 /// The home side of the data plane over a ``TunnelDataPlane``: for each VM away, a host
 /// route for its address into the tunnel device, the kernel's neighbour proxy on the home
 /// LAN (with a gratuitous ARP so neighbours update at once), and a tunnel route to its
-/// site. Everything installed in the OS is undone on ``stop()``.
+/// site. Everything installed in the OS is undone on ``stop()``; what a killed agent
+/// left behind is undone at the next ``start()``, from the configurator's journal.
 public final class UserSpaceHomeDataPlane: HomeDataPlane {
     private let tunnel: any TunnelDataPlane
     private let configurator: NetworkConfigurator
@@ -25,7 +26,11 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         self.logger = logger
     }
 
+    /// Undoes what a predecessor killed before its teardown left in the OS (when the
+    /// configurator keeps a journal), then opens the tunnel and brings it up. Fails, with
+    /// nothing changed, while another agent holds the journal.
     public func start() async throws {
+        try configurator.recover()
         try await tunnel.start()
         try configurator.set(.ipv4Forwarding, to: "1")
         try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true)])

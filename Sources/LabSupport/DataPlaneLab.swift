@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import Testing
 
 /// The network of a data-plane test, built from namespaces in the manner of
 /// WireGuard's netns.sh:
@@ -13,19 +12,22 @@ import Testing
 /// ```
 ///
 /// Every name carries the test process's id and a counter, so runs never collide;
-/// ``remove()`` kills what still runs inside and deletes the namespaces.
-final class DataPlaneLab: @unchecked Sendable {
+/// ``remove()`` kills what still runs inside and deletes the namespaces. The tunnel's
+/// namespace test runs a `glm-tunnel-probe` at each end; the end-to-end tests run the
+/// real `home-agent` in the home namespace and a probe playing the site.
+public final class DataPlaneLab: @unchecked Sendable {
     // Built in init and only read afterwards.
-    let ip: String
-    let home: String
-    let cn: String
-    let site: String
-    let vm: String
-    let scratch: String
+    public let ip: String
+    public let home: String
+    public let cn: String
+    public let site: String
+    public let vm: String
+    /// A folder for the test's files, removed with the lab.
+    public let scratch: String
 
     private static let counter = Mutex(0)
 
-    init(ip: String) throws {
+    public init(ip: String) throws {
         self.ip = ip
         let run = Self.counter.withLock { value in
             value += 1
@@ -77,7 +79,7 @@ final class DataPlaneLab: @unchecked Sendable {
     }
 
     /// `ip ARGUMENTS`, failing with iproute2's message.
-    func command(_ arguments: [String]) throws {
+    public func command(_ arguments: [String]) throws {
         let run = try ProgramRun(ip, arguments, timeout: .seconds(10))
         guard run.succeeded else {
             throw LabError("ip \(arguments.joined(separator: " ")): \(run.standardError)")
@@ -85,36 +87,42 @@ final class DataPlaneLab: @unchecked Sendable {
     }
 
     /// `ip ARGUMENTS` and its output.
-    func output(_ arguments: [String]) throws -> String {
+    public func output(_ arguments: [String]) throws -> String {
         try ProgramRun(ip, arguments, timeout: .seconds(10)).standardOutput
     }
 
-    func sysctl(_ namespace: String, _ name: String, _ value: String) throws {
+    public func sysctl(_ namespace: String, _ name: String, _ value: String) throws {
         try command(["netns", "exec", namespace, "sh", "-c",
                      "echo \(value) > /proc/sys/\(name.replacingOccurrences(of: ".", with: "/"))"])
     }
 
-    func readSysctl(_ namespace: String, _ name: String) throws -> String {
+    public func readSysctl(_ namespace: String, _ name: String) throws -> String {
         try output(["netns", "exec", namespace, "cat", "/proc/sys/\(name.replacingOccurrences(of: ".", with: "/"))"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs a program inside `namespace` to completion.
-    func run(_ namespace: String, _ arguments: [String], timeout: Duration = .seconds(20)) throws -> ProgramRun {
+    public func run(_ namespace: String, _ arguments: [String], timeout: Duration = .seconds(20)) throws -> ProgramRun {
         try ProgramRun(ip, ["netns", "exec", namespace] + arguments, timeout: timeout)
     }
 
+    /// Runs a program inside `namespace` to completion, without blocking a thread of
+    /// Swift's cooperative pool while it runs.
+    public func run(_ namespace: String, _ arguments: [String], timeout: Duration = .seconds(20)) async throws -> ProgramRun {
+        try await ProgramRun.run(ip, ["netns", "exec", namespace] + arguments, timeout: timeout)
+    }
+
     /// Starts a program inside `namespace` (`ip netns exec` execs it: the child is the program).
-    func spawn(_ namespace: String, _ arguments: [String]) throws -> ChildProcess {
+    public func spawn(_ namespace: String, _ arguments: [String]) throws -> ChildProcess {
         let child = ChildProcess(ip, ["netns", "exec", namespace] + arguments)
         try child.start()
         return child
     }
 
-    func file(_ name: String) -> String { "\(scratch)/\(name)" }
+    public func file(_ name: String) -> String { "\(scratch)/\(name)" }
 
     /// Kills whatever still runs in the namespaces and deletes them.
-    func remove() {
+    public func remove() {
         for namespace in [home, cn, site, vm] {
             let pids = (try? output(["netns", "pids", namespace])) ?? ""
             for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) {
@@ -127,21 +135,21 @@ final class DataPlaneLab: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    struct LabError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct LabError: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 }
 
 /// A tunnel end's counters, as `glm-tunnel-probe tunnel --counters FILE` writes them.
-struct ProbeCounters {
-    let values: [String: UInt64]
+public struct ProbeCounters: Sendable {
+    public let values: [String: UInt64]
 
-    init?(file: String) {
+    public init?(file: String) {
         guard let data = FileManager.default.contents(atPath: file),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         values = object.compactMapValues { ($0 as? NSNumber)?.uint64Value }
     }
 
-    subscript(_ name: String) -> UInt64 { values[name] ?? 0 }
+    public subscript(_ name: String) -> UInt64 { values[name] ?? 0 }
 }
