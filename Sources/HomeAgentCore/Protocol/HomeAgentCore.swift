@@ -43,6 +43,9 @@ public struct HomeAgentCore: Sendable {
     /// the timers resume. Bindings of VMs or sites no longer in the policy are dropped.
     public mutating func restore(_ restored: [Binding], at now: Double) -> [HomeAgentAction] {
         var actions: [HomeAgentAction] = []
+        actions.reserveCapacity(restored.count)
+        bindings.reserveCapacity(bindings.count + restored.count)
+        acceptedTimestamps.reserveCapacity(acceptedTimestamps.count + restored.count)
         for binding in restored {
             guard let vm = policy.vm(mac: binding.vm), let site = policy.site(at: binding.siteAddress),
                   vm.allows(site: site.name) else {
