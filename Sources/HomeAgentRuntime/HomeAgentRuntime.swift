@@ -17,6 +17,7 @@ public struct HomeAgentRuntime: Sendable {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var plane: (any HomeDataPlane)? = nil
+        var tunnelMetrics: TunnelMetrics? = nil
         if dataPlane {
             let configurator = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
             let tunnel = UserSpaceTunnel(
@@ -25,6 +26,7 @@ public struct HomeAgentRuntime: Sendable {
                 configurator: configurator, logger: logger)
             plane = UserSpaceHomeDataPlane(tunnel: tunnel, homeInterface: configuration.homeInterface,
                                            mtu: configuration.tunnelMTU, configurator: configurator, logger: logger)
+            tunnelMetrics = TunnelMetrics { tunnel.counters }
         }
         let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
         var services: [any Service] = [HomeAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
@@ -33,7 +35,8 @@ public struct HomeAgentRuntime: Sendable {
             services.append(HomeLANWatcher(interface: configuration.homeInterface, daemon: daemon, logger: logger))
         }
         if let metrics = configuration.metrics {
-            services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry, logger: logger))
+            services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
+                                           tunnel: tunnelMetrics, logger: logger))
         }
         return HomeAgentRuntime(daemon: daemon, services: services)
     }
@@ -44,11 +47,17 @@ struct MetricsService: Service {
     let host: String
     let port: Int
     let registry: PrometheusCollectorRegistry
+    /// The tunnel's counters, brought up to date at every scrape.
+    let tunnel: TunnelMetrics?
     let logger: Logger
 
     func run() async throws {
         let registry = self.registry
-        let endpoint = try await PrometheusEndpoint.bind(host: host, port: port) { registry.emitToBuffer() }
+        let tunnel = self.tunnel
+        let endpoint = try await PrometheusEndpoint.bind(host: host, port: port) {
+            tunnel?.sample()
+            return registry.emitToBuffer()
+        }
         logger.info("metrics endpoint listening", metadata: ["address": "\(host):\(endpoint.port)"])
         try? await gracefulShutdown()
         await endpoint.close()

@@ -47,7 +47,7 @@ final class HomeAgentLab: @unchecked Sendable {
         home-interface: br-home
         database: \(lab.file("state/home-agent.sqlite"))
         control-socket: \(controlSocket)
-        metrics: off
+        metrics: 127.0.0.1:9436
         sites:
           - { name: site-a, address: 198.18.1.2, spi: 256, key: \(Self.siteKey) }
         vms:

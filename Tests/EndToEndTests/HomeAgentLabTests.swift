@@ -49,6 +49,15 @@ struct HomeAgentLabTests {
 
         // (b) Both ways through the agent's proxy ARP and tunnel.
         try await expectReachable(lab, cn: cn, vm: vm, "through the home agent")
+        // The tunnel's counters reach Prometheus (scraped inside the home namespace).
+        let scrape = try await lab.lab.run(lab.lab.home, ["python3", "-c",
+            "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9436/metrics').read().decode())"])
+        #expect(scrape.succeeded, "\(scrape.standardError)")
+        let packetsOut = scrape.standardOutput.split(separator: "\n")
+            .first { $0.hasPrefix("glm_tunnel_packets_total{direction=\"out\"}") }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
+        #expect(packetsOut >= 2, "glm_tunnel_packets_total: \(scrape.standardOutput)")
+        #expect(scrape.standardOutput.contains("glm_home_bindings 1"))
 
         // (c) kill -9 and a new agent: the binding and its data plane come back from
         // SQLite, and traffic flows again without a new registration.

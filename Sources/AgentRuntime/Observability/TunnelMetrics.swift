@@ -1,0 +1,38 @@
+import Metrics
+import Synchronization
+
+/// Exports a tunnel's counters as Prometheus counters: `glm_tunnel_packets_total` and
+/// `glm_tunnel_bytes_total` by direction, `glm_tunnel_dropped_total` by reason.
+///
+/// The tunnel keeps its own totals; ``sample()`` adds what changed since the last call,
+/// so calling it at every scrape keeps the exported counters exact.
+public final class TunnelMetrics: Sendable {
+    private let read: @Sendable () -> TunnelCounters
+    private let last = Mutex(TunnelCounters())
+    private let packetsIn = Counter(label: "glm_tunnel_packets_total", dimensions: [("direction", "in")])
+    private let packetsOut = Counter(label: "glm_tunnel_packets_total", dimensions: [("direction", "out")])
+    private let bytesIn = Counter(label: "glm_tunnel_bytes_total", dimensions: [("direction", "in")])
+    private let bytesOut = Counter(label: "glm_tunnel_bytes_total", dimensions: [("direction", "out")])
+    private let dropped: [(TunnelDropReason, Counter)]
+
+    public init(read: @escaping @Sendable () -> TunnelCounters) {
+        self.read = read
+        dropped = TunnelDropReason.allCases.map { ($0, Counter(label: "glm_tunnel_dropped_total", dimensions: [("reason", $0.rawValue)])) }
+    }
+
+    public func sample() {
+        let now = read()
+        let before = last.withLock { previous in
+            defer { previous = now }
+            return previous
+        }
+        func delta(_ a: UInt64, _ b: UInt64) -> Int64 { a >= b ? Int64(clamping: a - b) : Int64(clamping: a) }
+        packetsIn.increment(by: delta(now.packetsIn, before.packetsIn))
+        packetsOut.increment(by: delta(now.packetsOut, before.packetsOut))
+        bytesIn.increment(by: delta(now.bytesIn, before.bytesIn))
+        bytesOut.increment(by: delta(now.bytesOut, before.bytesOut))
+        for (reason, counter) in dropped {
+            counter.increment(by: delta(now[dropped: reason], before[dropped: reason]))
+        }
+    }
+}
