@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "HomeAgentRuntime", targets: ["HomeAgentRuntime"]),
         .library(name: "AgentRuntime", targets: ["AgentRuntime"]),
         .executable(name: "home-agent", targets: ["HomeAgent"]),
+        .library(name: "SiteAgentRuntime", targets: ["SiteAgentRuntime"]),
+        .executable(name: "site-agent", targets: ["SiteAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -57,16 +59,30 @@ let package = Package(
             dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // What both agents' daemons share: the TUN device, the user-space tunnel, the
-        // OS's routes and neighbour proxies, metrics and the control socket.
+        // OS's routes and neighbour proxies, the signaling socket, a daemon's inbox and
+        // timer, announce captures, metrics and the control socket.
         .target(
             name: "AgentRuntime",
             dependencies: [
                 "GLMWire",
+                "PacketCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // What both agents' configuration files share: YAML read into checked values,
+        // each refusal naming the file and line; addresses, keys, metrics, log level.
+        .target(
+            name: "AgentConfiguration",
+            dependencies: [
+                "GLMWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The home agent daemon: configuration, SQLite persistence, signaling over UDP,
@@ -76,6 +92,7 @@ let package = Package(
             dependencies: [
                 "HomeAgentCore",
                 "AgentRuntime",
+                "AgentConfiguration",
                 "PacketCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,6 +110,34 @@ let package = Package(
             dependencies: [
                 "HomeAgentRuntime",
                 "AgentRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The site agent daemon: configuration, signaling over UDP, the bridges' captures,
+        // lifecycle, logs, metrics, control socket.
+        .target(
+            name: "SiteAgentRuntime",
+            dependencies: [
+                "SiteAgentCore",
+                "AgentRuntime",
+                "AgentConfiguration",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "SiteAgent",
+            dependencies: [
+                "SiteAgentRuntime",
+                "AgentRuntime",
+                "GLMWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -129,7 +174,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",
-            dependencies: ["HomeAgentRuntime", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["HomeAgentRuntime", "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "SiteAgentRuntimeTests",
+            dependencies: ["SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "HomeAgentCore", "AgentConfiguration",
+                           "ConfigurationTestSupport", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "InteropTests",
@@ -146,6 +196,12 @@ let package = Package(
         .target(
             name: "LabSupport",
             dependencies: []
+        ),
+        // Editing a valid configuration sample into bad ones, for the configuration tests
+        // of both agents. Test support only.
+        .target(
+            name: "ConfigurationTestSupport",
+            dependencies: ["AgentConfiguration"]
         ),
         .testTarget(
             name: "AgentRuntimeTests",

@@ -30,54 +30,17 @@ public struct HomeAgentRuntime: Sendable {
         }
         let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
         var services: [any Service] = [HomeAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
-                                       ControlService(daemon: daemon, path: configuration.controlSocket, logger: logger)]
+                                       ControlService(path: configuration.controlSocket, logger: logger) { request in
+                                           await HomeAgentControl.answer(request, daemon: daemon)
+                                       }]
         if dataPlane {
-            services.append(HomeLANWatcher(interface: configuration.homeInterface, daemon: daemon, logger: logger))
+            services.append(HomeLANWatcher.service(interface: configuration.homeInterface, daemon: daemon, logger: logger))
         }
         if let metrics = configuration.metrics {
             services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
                                            tunnel: tunnelMetrics, logger: logger))
         }
         return HomeAgentRuntime(daemon: daemon, services: services)
-    }
-}
-
-/// Serves the Prometheus registry over HTTP until shutdown.
-struct MetricsService: Service {
-    let host: String
-    let port: Int
-    let registry: PrometheusCollectorRegistry
-    /// The tunnel's counters, brought up to date at every scrape.
-    let tunnel: TunnelMetrics?
-    let logger: Logger
-
-    func run() async throws {
-        let registry = self.registry
-        let tunnel = self.tunnel
-        let endpoint = try await PrometheusEndpoint.bind(host: host, port: port) {
-            tunnel?.sample()
-            return registry.emitToBuffer()
-        }
-        logger.info("metrics endpoint listening", metadata: ["address": "\(host):\(endpoint.port)"])
-        try? await gracefulShutdown()
-        await endpoint.close()
-    }
-}
-
-/// Answers the control socket until shutdown: `bindings` (JSON array) and `status`.
-struct ControlService: Service {
-    let daemon: HomeAgentDaemon
-    let path: String
-    let logger: Logger
-
-    func run() async throws {
-        let daemon = self.daemon
-        let socket = try await ControlSocket.bind(path: path) { request in
-            await HomeAgentControl.answer(request, daemon: daemon)
-        }
-        logger.info("control socket listening", metadata: ["path": "\(path)"])
-        try? await gracefulShutdown()
-        await socket.close()
     }
 }
 

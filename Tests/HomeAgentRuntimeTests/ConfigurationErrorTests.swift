@@ -1,38 +1,18 @@
+import AgentConfiguration
+import ConfigurationTestSupport
 import Foundation
 import HomeAgentRuntime
 import Testing
 
-/// A file that must be refused, the line the refusal must name, and words its reason
-/// must contain.
-struct BadFile: CustomTestStringConvertible, Sendable {
-    let name: String
-    let yaml: String
-    let line: Int
-    let reason: [String]
+typealias BadFile = BadConfigurationFile
 
-    var testDescription: String { name }
-
+extension BadConfigurationFile {
     /// ``ConfigurationSamples/minimal`` with its lines (numbered from 1) replaced; a nil
     /// replacement deletes the line, and a replacement may hold several lines.
     init(_ name: String, replacing replacements: [Int: String?] = [:], appending tail: String = "",
          line: Int, _ reason: String...) {
-        var lines: [String] = []
-        for (index, text) in ConfigurationSamples.minimal.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if let replacement = replacements[index + 1] {
-                if let replacement { lines.append(replacement) }
-            } else {
-                lines.append(String(text))
-            }
-        }
-        if lines.last == "" { lines.removeLast() }
-        self.init(name, yaml: (lines + (tail.isEmpty ? [] : [tail])).joined(separator: "\n") + "\n", line: line, reason)
-    }
-
-    init(_ name: String, yaml: String, line: Int, _ reason: [String]) {
-        self.name = name
-        self.yaml = yaml
-        self.line = line
-        self.reason = reason
+        self.init(name, yaml: ConfigurationEdit.apply(to: ConfigurationSamples.minimal, replacing: replacements, appending: tail),
+                  line: line, reason)
     }
 }
 
@@ -145,19 +125,7 @@ private let badFiles: [BadFile] = [
 struct ConfigurationErrorTests {
     @Test("A bad file is refused at the right line with a clear reason", arguments: badFiles)
     func refused(_ file: BadFile) {
-        let path = "/etc/glm/home-agent.yaml"
-        #expect {
-            _ = try HomeAgentConfiguration(yaml: file.yaml, path: path)
-        } throws: { error in
-            guard let error = error as? ConfigurationError else { return false }
-            #expect(error.path == path)
-            #expect(error.line == file.line, "\(error)")
-            for words in file.reason {
-                #expect(error.reason.contains(words), "\(error)")
-            }
-            #expect(error.description == "\(path):\(error.line): \(error.reason)")
-            return true
-        }
+        file.expectRefused(path: "/etc/glm/home-agent.yaml") { _ = try HomeAgentConfiguration(yaml: $0, path: $1) }
     }
 
     @Test("The minimal file the cases start from is itself valid")

@@ -1,23 +1,12 @@
+import AgentConfiguration
 import HomeAgentCore
 import Yams
 
 /// The `timers` section: each key carries its unit in its name, and each value is
 /// checked against a range that keeps the protocol working.
 extension ConfigurationLoader {
-    /// One timer key: its name, unit, allowed range, and where it goes.
-    struct TimerSetting: Sendable {
-        enum Unit: String, Sendable {
-            case milliseconds, seconds, count
-        }
-
-        let key: String
-        let unit: Unit
-        let range: ClosedRange<Int>
-        let apply: @Sendable (inout HomeAgentTimers, Int) -> Void
-    }
-
     /// Every timer key, in the order the documentation lists them.
-    static let timerSettings: [TimerSetting] = [
+    static let timerSettings: [TimerSetting<HomeAgentTimers>] = [
         // RFC 5213 §9.1: TimestampValidityWindow, 300 ms by default.
         TimerSetting(key: "timestamp-window-ms", unit: .milliseconds, range: 10...60_000) {
             $0.timestampValidityWindow = Double($1) / 1000
@@ -48,14 +37,6 @@ extension ConfigurationLoader {
     ]
 
     func timers(_ node: Node) throws(ConfigurationError) -> HomeAgentTimers {
-        let section = try ConfigurationSection(node, name: "'timers'", allowed: Self.timerSettings.map(\.key),
-                                               source: source)
-        var timers = HomeAgentTimers()
-        for setting in Self.timerSettings {
-            guard let value = section.optional(setting.key) else { continue }
-            let unit = setting.unit == .count ? nil : setting.unit.rawValue
-            setting.apply(&timers, try source.integer(value, key: setting.key, in: setting.range, unit: unit))
-        }
-        return timers
+        try source.timers(node, settings: Self.timerSettings, defaults: HomeAgentTimers()).0
     }
 }

@@ -1,3 +1,4 @@
+import AgentConfiguration
 import HomeAgentCore
 import Logging
 
@@ -38,17 +39,7 @@ public struct HomeAgentConfiguration: Sendable {
     }
 
     /// Where the Prometheus endpoint listens.
-    public struct MetricsEndpoint: Hashable, Sendable, CustomStringConvertible {
-        public var host: String
-        public var port: UInt16
-
-        public init(host: String, port: UInt16) {
-            self.host = host
-            self.port = port
-        }
-
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
+    public typealias MetricsEndpoint = AgentConfiguration.MetricsEndpoint
 
     public static let defaultListenPort: UInt16 = 5436
     public static let defaultTunnelPort: UInt16 = 5437
@@ -79,13 +70,7 @@ public struct HomeAgentConfiguration: Sendable {
     /// Relative paths inside the file (`key-file`, `database`, `control-socket`) are
     /// taken from the file's own directory.
     public static func load(path: String) throws(ConfigurationError) -> HomeAgentConfiguration {
-        let text: String
-        do {
-            text = try ConfigurationFile.readText(path)
-        } catch {
-            throw ConfigurationError(path: path, line: 0, reason: "cannot read the file: \(error.reason)")
-        }
-        return try HomeAgentConfiguration(yaml: text, path: path)
+        try HomeAgentConfiguration(yaml: ConfigurationFile.configurationText(path), path: path)
     }
 
     /// Parses and validates configuration text; `path` names it in errors and anchors

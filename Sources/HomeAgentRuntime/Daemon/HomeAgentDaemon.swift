@@ -1,3 +1,4 @@
+import AgentRuntime
 import Foundation
 import GLMWire
 import HomeAgentCore
@@ -28,14 +29,11 @@ public actor HomeAgentDaemon {
     private let reporter: NoticeReporter
     private let logger: Logger
     private let group: EventLoopGroup
-    private let inbox = Inbox()
-    private let wakes: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    private let inbox = EventInbox<Input>()
     private var channel: SignalingChannel?
     private let channelBox = ChannelBox()
     private let commits: CommitQueue
-    private var timerTask: Task<Void, Never>?
-    private var armedDeadline: Double?
+    private var alarm = DeadlineAlarm()
     private let bindingsGauge = Gauge(label: "glm_home_bindings")
     private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
 
@@ -49,7 +47,6 @@ public actor HomeAgentDaemon {
         self.reporter = NoticeReporter(logger: logger)
         self.group = group
         self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try store.nextRestartCounter())
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let box = channelBox
         commits = CommitQueue(store: store, logger: logger) { replies in box.channel?.send(batch: replies) }
     }
@@ -63,22 +60,14 @@ public actor HomeAgentDaemon {
         }
     }
 
-    /// Inputs waiting for the next batch, in arrival order.
-    final class Inbox: Sendable {
-        private let pending = Mutex<[Input]>([])
-        func append(_ input: Input) { pending.withLock { $0.append(input) } }
-        func take() -> [Input] { pending.withLock { inputs in defer { inputs.removeAll(keepingCapacity: true) }; return inputs } }
-    }
-
     /// Hands an input to the daemon; inputs are handled in the order given.
     public nonisolated func submit(_ input: Input) {
-        inbox.append(input)
-        wake.yield()
+        inbox.submit(input)
     }
 
     /// Ends ``run()``: the socket closes and the data plane is undone; bindings stay stored.
     public nonisolated func shutdown() {
-        wake.finish()
+        inbox.finish()
     }
 
     /// The binding cache as it is now.
@@ -101,23 +90,14 @@ public actor HomeAgentDaemon {
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
             "bindings": "\(restored.count)", "restart_counter": "\(core.restartCounter)"])
         let inbox = self.inbox
-        let wake = self.wake
         channel = try await SignalingChannel.bind(
             address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in
-            inbox.append(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
-            wake.yield()
+            inbox.submit(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
         }
         channelBox.channel = channel
         armTimer()
-        await withTaskCancellationHandler {
-            for await _ in wakes {
-                let batch = inbox.take()
-                if !batch.isEmpty { await handle(batch) }
-            }
-        } onCancel: {
-            wake.finish()
-        }
-        timerTask?.cancel()
+        await inbox.drain { batch in await self.handle(batch) }
+        alarm.cancel()
         // What was decided before the stop is made durable and answered.
         while !commits.isIdle { try? await Task.sleep(for: .milliseconds(1)) }
         channelBox.channel = nil
@@ -142,7 +122,7 @@ public actor HomeAgentDaemon {
                 // Authenticators bind the address the site sent to: this agent's own.
                 actions += core.handle(.datagram(bytes, from: from, port: port, to: configuration.policy.address), at: now)
             case .event(let event):
-                if case .timer = event { armedDeadline = nil }
+                if case .timer = event { alarm.fired() }
                 actions += core.handle(event, at: now)
             case .reload(let newConfiguration):
                 configuration = newConfiguration
@@ -188,23 +168,8 @@ public actor HomeAgentDaemon {
     }
 
     private func armTimer() {
-        guard let deadline = core.nextDeadline else {
-            timerTask?.cancel()
-            armedDeadline = nil
-            return
-        }
-        guard deadline != armedDeadline else { return }
-        armedDeadline = deadline
-        timerTask?.cancel()
         let inbox = self.inbox
-        let wake = self.wake
-        timerTask = Task {
-            let delay = max(0, deadline - Self.now())
-            try? await Task.sleep(for: .milliseconds(Int64((delay * 1000).rounded(.up))))
-            if Task.isCancelled { return }
-            inbox.append(.event(.timer))
-            wake.yield()
-        }
+        alarm.arm(for: core.nextDeadline, now: Self.now) { inbox.submit(.event(.timer)) }
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }

@@ -1,3 +1,4 @@
+import AgentRuntime
 import GLMWire
 import HomeAgentCore
 import Logging
@@ -86,11 +87,5 @@ struct NoticeReporter {
 
     private func milliseconds(_ seconds: Double) -> String {
         String(Int((seconds * 1000).rounded()))
-    }
-}
-
-extension Timer {
-    func recordSeconds(_ seconds: Double) {
-        recordNanoseconds(Int64(max(0, seconds) * 1_000_000_000))
     }
 }

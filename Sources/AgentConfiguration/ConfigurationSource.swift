@@ -8,12 +8,12 @@ import Yams
 /// Scalars are read as the text written, never through YAML's implicit typing, so a
 /// MAC such as `52:54:00:12:34:56` is not taken for a base-60 number, nor a hex key
 /// of digits for an integer.
-struct ConfigurationSource {
-    let path: String
+package struct ConfigurationSource {
+    package let path: String
     /// The file's directory, which relative paths inside it start from.
-    let directory: String
+    package let directory: String
 
-    init(path: String) {
+    package init(path: String) {
         self.path = path
         if let slash = path.lastIndex(of: "/") {
             let directory = String(path[..<slash])
@@ -25,20 +25,20 @@ struct ConfigurationSource {
 
     // MARK: Errors
 
-    func error(_ reason: String, line: Int) -> ConfigurationError {
+    package func error(_ reason: String, line: Int) -> ConfigurationError {
         ConfigurationError(path: path, line: line, reason: reason)
     }
 
-    func error(_ reason: String, at node: Node) -> ConfigurationError {
+    package func error(_ reason: String, at node: Node) -> ConfigurationError {
         error(reason, line: line(of: node))
     }
 
-    func line(of node: Node) -> Int {
+    package func line(of node: Node) -> Int {
         node.mark?.line ?? 0
     }
 
     /// How a node is named when it has the wrong shape.
-    func kind(of node: Node) -> String {
+    package func kind(of node: Node) -> String {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"
@@ -54,7 +54,7 @@ struct ConfigurationSource {
     // MARK: Shapes
 
     /// The scalar's text; refused for a mapping, a list or an empty value.
-    func text(_ node: Node, key: String) throws(ConfigurationError) -> String {
+    package func text(_ node: Node, key: String) throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node else {
             throw error("'\(key)' must be a single value, not \(kind(of: node))", at: node)
         }
@@ -62,7 +62,7 @@ struct ConfigurationSource {
         return scalar.string
     }
 
-    func list(_ node: Node, key: String) throws(ConfigurationError) -> [Node] {
+    package func list(_ node: Node, key: String) throws(ConfigurationError) -> [Node] {
         guard case .sequence(let sequence) = node else {
             throw error("'\(key)' must be a list, not \(kind(of: node))", at: node)
         }
@@ -72,7 +72,7 @@ struct ConfigurationSource {
     // MARK: Numbers
 
     /// A whole number written in decimal (or in hex after `0x` when `hex` is set), in `range`.
-    func integer<T: FixedWidthInteger>(_ node: Node, key: String, in range: ClosedRange<T>, unit: String? = nil,
+    package func integer<T: FixedWidthInteger>(_ node: Node, key: String, in range: ClosedRange<T>, unit: String? = nil,
                                        hex: Bool = false) throws(ConfigurationError) -> T {
         let text = try text(node, key: key)
         let unitText = unit.map { " " + $0 } ?? ""
@@ -94,14 +94,20 @@ struct ConfigurationSource {
         return value
     }
 
-    func port(_ node: Node, key: String) throws(ConfigurationError) -> UInt16 {
+    package func port(_ node: Node, key: String) throws(ConfigurationError) -> UInt16 {
         try integer(node, key: key, in: 1...UInt16.max)
+    }
+
+    /// The port `node` gives, or `defaultPort` when it is absent.
+    package func port(_ node: Node?, key: String, default defaultPort: UInt16) throws(ConfigurationError) -> UInt16 {
+        guard let node else { return defaultPort }
+        return try port(node, key: key)
     }
 
     // MARK: Addresses
 
     /// A unicast IPv4 address in dotted-quad form.
-    func unicastAddress(_ node: Node, key: String) throws(ConfigurationError) -> IPv4Address {
+    package func unicastAddress(_ node: Node, key: String) throws(ConfigurationError) -> IPv4Address {
         let text = try text(node, key: key)
         guard let address = IPv4Address(text) else {
             throw error("'\(key)' must be an IPv4 address such as 192.0.2.1, not '\(text)'", at: node)
@@ -113,7 +119,7 @@ struct ConfigurationSource {
     }
 
     /// Why an address cannot name one host, or nil when it can.
-    static func notUnicast(_ address: IPv4Address) -> String? {
+    package static func notUnicast(_ address: IPv4Address) -> String? {
         if address == .any { return "the unspecified address" }
         if address.rawValue == .max { return "the broadcast address" }
         if address.rawValue >> 28 == 0xe { return "a multicast address" }
@@ -122,7 +128,7 @@ struct ConfigurationSource {
     }
 
     /// An address with its prefix length, as `10.10.0.50/24`.
-    func addressWithPrefix(_ node: Node, key: String) throws(ConfigurationError) -> (IPv4Address, UInt8) {
+    package func addressWithPrefix(_ node: Node, key: String) throws(ConfigurationError) -> (IPv4Address, UInt8) {
         let text = try text(node, key: key)
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
@@ -141,7 +147,7 @@ struct ConfigurationSource {
     }
 
     /// A unicast EUI-48 address: a VM's MAC is never a group address.
-    func mac(_ node: Node, key: String) throws(ConfigurationError) -> MACAddress {
+    package func mac(_ node: Node, key: String) throws(ConfigurationError) -> MACAddress {
         let text = try text(node, key: key)
         guard let mac = MACAddress(text) else {
             throw error("'\(key)' must be a MAC address such as 52:54:00:12:34:56, not '\(text)'", at: node)
@@ -156,7 +162,7 @@ struct ConfigurationSource {
     // MARK: Names and paths
 
     /// A network interface name as Linux accepts it: 1 to 15 octets, no `/`, `:` or space.
-    func interfaceName(_ node: Node, key: String) throws(ConfigurationError) -> String {
+    package func interfaceName(_ node: Node, key: String) throws(ConfigurationError) -> String {
         let name = try text(node, key: key)
         guard (1...15).contains(name.utf8.count), name != ".", name != "..",
               name.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isWhitespace == false && $0 != "/" && $0 != ":" && $0.value > 0x20 }) else {
@@ -166,13 +172,13 @@ struct ConfigurationSource {
     }
 
     /// A file path; relative paths are taken from the configuration file's directory.
-    func filePath(_ node: Node, key: String) throws(ConfigurationError) -> String {
+    package func filePath(_ node: Node, key: String) throws(ConfigurationError) -> String {
         let text = try text(node, key: key)
         guard !text.isEmpty, !text.utf8.contains(0) else { throw error("'\(key)' must be a file path", at: node) }
         return resolve(text)
     }
 
-    func resolve(_ path: String) -> String {
+    package func resolve(_ path: String) -> String {
         path.hasPrefix("/") ? path : (directory == "." ? path : directory + "/" + path)
     }
 }

@@ -3,16 +3,16 @@ import Yams
 /// One YAML mapping of the configuration file, checked against the keys its section
 /// allows: an unknown key (a typo, most often) is refused at its line, with the nearest
 /// allowed key as a suggestion, and so is a key given twice.
-struct ConfigurationSection {
+package struct ConfigurationSection {
     /// How errors name the section: "the top level", "'timers'", "a 'sites' entry".
-    let name: String
+    package let name: String
     /// The line of the mapping itself, for keys that are missing from it.
-    let line: Int
+    package let line: Int
     private var values: [String: Node] = [:]
     private let source: ConfigurationSource
 
     /// `wholeFile` marks the top level: a key missing there is reported at line 0.
-    init(_ node: Node, name: String, allowed: [String], source: ConfigurationSource,
+    package init(_ node: Node, name: String, allowed: [String], source: ConfigurationSource,
          wholeFile: Bool = false) throws(ConfigurationError) {
         guard case .mapping(let mapping) = node else {
             throw source.error("\(name) must be a mapping of keys to values, not \(source.kind(of: node))", at: node)
@@ -41,19 +41,19 @@ struct ConfigurationSection {
     }
 
     /// The value of `key`, nil when the key is absent.
-    func optional(_ key: String) -> Node? {
+    package func optional(_ key: String) -> Node? {
         values[key]
     }
 
     /// The value of `key`; refused at the section's line when absent.
-    func required(_ key: String) throws(ConfigurationError) -> Node {
+    package func required(_ key: String) throws(ConfigurationError) -> Node {
         guard let value = values[key] else {
             throw source.error("missing required key '\(key)' \(Self.place(name))", line: line)
         }
         return value
     }
 
-    func contains(_ key: String) -> Bool {
+    package func contains(_ key: String) -> Bool {
         values[key] != nil
     }
 
@@ -63,7 +63,7 @@ struct ConfigurationSection {
     }
 
     /// The allowed key closest to a misspelt one, if any is close enough to be meant.
-    static func nearest(to key: String, in allowed: [String]) -> String? {
+    package static func nearest(to key: String, in allowed: [String]) -> String? {
         let typed = Array(key.lowercased().unicodeScalars)
         var best: (key: String, distance: Int)?
         for candidate in allowed {

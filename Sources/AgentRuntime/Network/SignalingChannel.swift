@@ -5,20 +5,20 @@ import NIOPosix
 import Glibc
 #endif
 
-/// The home agent's UDP socket on the signaling port: datagrams in, with their source,
+/// An agent's UDP socket on the signaling port: datagrams in, with their source,
 /// and datagrams out.
-final class SignalingChannel: Sendable {
-    let channel: Channel
-    let localAddress: IPv4Address
+package final class SignalingChannel: Sendable {
+    package let channel: Channel
+    package let localAddress: IPv4Address
 
-    struct Datagram: Sendable {
-        let bytes: ByteBuffer
-        let from: IPv4Address
-        let port: UInt16
+    package struct Datagram: Sendable {
+        package let bytes: ByteBuffer
+        package let from: IPv4Address
+        package let port: UInt16
     }
 
     /// Binds `address:port` and hands every datagram to `receive`.
-    static func bind(address: IPv4Address, port: UInt16, group: EventLoopGroup,
+    package static func bind(address: IPv4Address, port: UInt16, group: EventLoopGroup,
                      receive: @escaping @Sendable (Datagram) -> Void) async throws -> SignalingChannel {
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -40,7 +40,7 @@ final class SignalingChannel: Sendable {
     /// Queues several datagrams and flushes them together: one hop to the event loop for
     /// a whole batch of replies. A datagram the socket cannot send is dropped, as
     /// UDP would; the protocol's retransmissions cover it.
-    func send(batch: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) {
+    package func send(batch: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) {
         guard !batch.isEmpty else { return }
         let channel = self.channel
         let envelopes = batch.map { AddressedEnvelope(remoteAddress: Self.socketAddress($0.to, $0.port), data: $0.bytes) }
@@ -50,7 +50,7 @@ final class SignalingChannel: Sendable {
         }
     }
 
-    static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> SocketAddress {
+    package static func socketAddress(_ address: IPv4Address, _ port: UInt16) -> SocketAddress {
         var raw = sockaddr_in()
         raw.sin_family = sa_family_t(AF_INET)
         raw.sin_port = port.bigEndian
@@ -58,12 +58,12 @@ final class SignalingChannel: Sendable {
         return SocketAddress(raw, host: "")
     }
 
-    func close() async {
+    package func close() async {
         try? await channel.close()
     }
 
     /// The port actually bound (useful when asked for port 0).
-    var port: UInt16 { UInt16(channel.localAddress?.port ?? 0) }
+    package var port: UInt16 { UInt16(channel.localAddress?.port ?? 0) }
 
     private final class Receiver: ChannelInboundHandler, Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>

@@ -8,16 +8,16 @@ import Darwin
 
 /// Reading the configuration and key files, with the operating system's own reason
 /// when that fails.
-enum ConfigurationFile {
-    struct ReadError: Error {
-        var reason: String
+package enum ConfigurationFile {
+    package struct ReadError: Error {
+        package var reason: String
     }
 
     /// Configuration and key files are small; anything larger is a mistake.
-    static let maximumSize = 64 << 20
+    package static let maximumSize = 64 << 20
 
     /// The file's bytes as UTF-8 text.
-    static func readText(_ path: String) throws(ReadError) -> String {
+    package static func readText(_ path: String) throws(ReadError) -> String {
         let bytes = try readBytes(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ReadError(reason: "not UTF-8 text")
@@ -25,7 +25,7 @@ enum ConfigurationFile {
         return text
     }
 
-    static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
+    package static func readBytes(_ path: String) throws(ReadError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ReadError(reason: lastError()) }
         defer { close(descriptor) }
@@ -45,6 +45,15 @@ enum ConfigurationFile {
             guard bytes.count <= maximumSize else { throw ReadError(reason: "larger than \(maximumSize >> 20) MiB") }
         }
         return bytes
+    }
+
+    /// The configuration file at `path` as text; refused as a whole-file error.
+    package static func configurationText(_ path: String) throws(ConfigurationError) -> String {
+        do {
+            return try readText(path)
+        } catch {
+            throw ConfigurationError(path: path, line: 0, reason: "cannot read the file: \(error.reason)")
+        }
     }
 
     private static func lastError() -> String {

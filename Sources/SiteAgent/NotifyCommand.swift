@@ -1,0 +1,38 @@
+import AgentRuntime
+import ArgumentParser
+import GLMWire
+
+/// What a libvirt hook or an orchestrator calls when a VM starts or stops running here.
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Tell the running site agent that a VM arrived on or departed from this host."
+    )
+
+    enum Event: String, ExpressibleByArgument, CaseIterable {
+        case arrived, departed
+    }
+
+    @Option(help: "The VM's MAC address, as 52:54:00:12:34:56.")
+    var vm: String
+
+    @Option(help: "arrived or departed.")
+    var event: Event
+
+    @OptionGroup var socket: SocketOption
+
+    func validate() throws {
+        guard let mac = MACAddress(vm), mac != .zero, !mac.isMulticast else {
+            throw ValidationError("--vm must be a VM's MAC address such as 52:54:00:12:34:56, not '\(vm)'")
+        }
+    }
+
+    func run() async throws {
+        let answer = String(decoding: try await ControlSocketClient.request("notify \(event.rawValue) \(vm)", path: socket.socket),
+                            as: UTF8.self)
+        guard answer.contains("\"ok\":true") else {
+            print(answer)
+            throw ExitCode.failure
+        }
+    }
+}

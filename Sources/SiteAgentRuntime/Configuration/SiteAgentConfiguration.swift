@@ -1,0 +1,64 @@
+import AgentConfiguration
+import Logging
+import SiteAgentCore
+
+/// Everything the site agent daemon is told by its configuration file: the policy the
+/// protocol core follows, the bridges it watches, and where it listens, tunnels and
+/// reports.
+///
+/// Built only by ``load(path:)`` or ``init(yaml:path:)``, which refuse a file that is
+/// not entirely valid; `Docs/site-agent.md` ("Configuration") documents every key.
+public struct SiteAgentConfiguration: Sendable {
+    /// The home agents, their VMs and the timers. `policy.address` is the signaling
+    /// address the daemon binds and the one its PBUs come from.
+    public var policy: SiteAgentPolicy
+    /// UDP port for signaling (RFC 5844 uses 5436).
+    public var listenPort: UInt16
+    /// The host bridges the VMs' taps are on: watched for announces, served on.
+    public var bridges: [String]
+    /// Name of the TUN device the data plane creates.
+    public var tunnelInterface: String
+    /// UDP port for the data tunnel (RFC 5844 uses 5437).
+    public var tunnelPort: UInt16
+    /// MTU of the TUN device.
+    public var tunnelMTU: Int
+    /// Path of the local control socket (`site-agent status`, `site-agent notify`).
+    public var controlSocket: String
+    /// Where the Prometheus endpoint listens; nil when metrics are off.
+    public var metrics: MetricsEndpoint?
+    /// The least severe level that is logged.
+    public var logLevel: Logger.Level
+
+    public static let defaultListenPort: UInt16 = 5436
+    public static let defaultTunnelPort: UInt16 = 5437
+    public static let defaultTunnelInterface = "glm0"
+    public static let defaultTunnelMTU = 1460
+    public static let defaultControlSocket = "/run/glm/site-agent.sock"
+    public static let defaultMetrics = MetricsEndpoint(host: "127.0.0.1", port: 9437)
+    public static let defaultLogLevel = Logger.Level.info
+
+    init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], tunnelInterface: String, tunnelPort: UInt16,
+         tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level) {
+        self.policy = policy
+        self.listenPort = listenPort
+        self.bridges = bridges
+        self.tunnelInterface = tunnelInterface
+        self.tunnelPort = tunnelPort
+        self.tunnelMTU = tunnelMTU
+        self.controlSocket = controlSocket
+        self.metrics = metrics
+        self.logLevel = logLevel
+    }
+
+    /// Reads and validates the configuration file at `path`; relative paths inside it
+    /// (`key-file`, `control-socket`) are taken from the file's own directory.
+    public static func load(path: String) throws(ConfigurationError) -> SiteAgentConfiguration {
+        try SiteAgentConfiguration(yaml: ConfigurationFile.configurationText(path), path: path)
+    }
+
+    /// Parses and validates configuration text; `path` names it in errors and anchors
+    /// relative paths, as if the text had been read from there.
+    public init(yaml: String, path: String) throws(ConfigurationError) {
+        self = try SiteConfigurationLoader(path: path).load(yaml: yaml)
+    }
+}

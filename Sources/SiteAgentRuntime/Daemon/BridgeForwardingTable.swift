@@ -1,0 +1,45 @@
+import Foundation
+import GLMWire
+import Logging
+
+/// The MACs a host bridge has learnt on its ports (`bridge fdb show br NAME`): after a
+/// restart of the site agent, the VMs still running here, to be registered again.
+public enum BridgeForwardingTable {
+    /// The learnt unicast MACs in `bridge fdb show` output, in order, each once. Entries
+    /// marked `permanent` are the host's own (its ports' and the bridge's addresses).
+    public static func learnedMACs(in output: String) -> [MACAddress] {
+        var seen: Set<MACAddress> = []
+        var macs: [MACAddress] = []
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard let first = fields.first, !fields.contains("permanent"), let mac = MACAddress(String(first)),
+                  !mac.isMulticast, mac != .zero, seen.insert(mac).inserted else { continue }
+            macs.append(mac)
+        }
+        return macs
+    }
+
+    /// The learnt MACs of `bridge`; empty (and logged) when `bridge` cannot be run.
+    public static func learnedMACs(bridge: String, command: String = "/usr/sbin/bridge", logger: Logger) -> [MACAddress] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = ["fdb", "show", "br", bridge]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            logger.warning("cannot read the bridge's forwarding table", metadata: ["bridge": "\(bridge)", "error": "\(error)"])
+            return []
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            logger.warning("cannot read the bridge's forwarding table", metadata: ["bridge": "\(bridge)",
+                                                                                  "status": "\(process.terminationStatus)"])
+            return []
+        }
+        return learnedMACs(in: String(decoding: data, as: UTF8.self))
+    }
+}

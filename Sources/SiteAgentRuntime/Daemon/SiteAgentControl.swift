@@ -1,0 +1,73 @@
+import Foundation
+import GLMWire
+import SiteAgentCore
+
+/// What the site agent's control socket answers, one request a line:
+///
+/// * `status` — JSON: every VM known here with its state (`registering`, `served`) and,
+///   when served, the addresses its home agent gave.
+/// * `notify arrived MAC`, `notify departed MAC` — what a libvirt hook or an
+///   orchestrator says; answered `{"ok":true}` once handed to the daemon.
+public enum SiteAgentControl {
+    public static func answer(_ request: String, daemon: SiteAgentDaemon) async -> [UInt8] {
+        let words = request.split(separator: " ", omittingEmptySubsequences: true)
+        switch words.first {
+        case "status":
+            return await status(daemon)
+        case "notify":
+            guard words.count == 3, let mac = MACAddress(String(words[2])) else {
+                return error("usage: notify arrived|departed MAC")
+            }
+            switch words[1] {
+            case "arrived": daemon.submit(.arrived(mac))
+            case "departed": daemon.submit(.departed(mac))
+            default: return error("the event must be arrived or departed, not '\(words[1])'")
+            }
+            return Array("{\"ok\":true}".utf8)
+        default:
+            return error("unknown request; try status or notify arrived|departed MAC")
+        }
+    }
+
+    /// One VM in `status`.
+    public struct VMStatus: Codable, Hashable, Sendable {
+        public var mac: String
+        public var state: String
+        public var homeAgent: String?
+        public var address: String?
+        public var gateway: String?
+
+        public init(mac: String, state: String, homeAgent: String?, address: String? = nil, gateway: String? = nil) {
+            self.mac = mac
+            self.state = state
+            self.homeAgent = homeAgent
+            self.address = address
+            self.gateway = gateway
+        }
+    }
+
+    /// The answer to `status`.
+    public struct Status: Codable, Hashable, Sendable {
+        public var vms: [VMStatus]
+    }
+
+    static func status(_ daemon: SiteAgentDaemon) async -> [UInt8] {
+        var vms: [VMStatus] = []
+        for (mac, state) in await daemon.states().sorted(by: { $0.key < $1.key }) {
+            var entry = VMStatus(mac: "\(mac)", state: "registering", homeAgent: await daemon.homeAgentName(of: mac))
+            if case .served(let vm) = state {
+                entry.state = "served"
+                entry.address = "\(vm.address)/\(vm.prefixLength)"
+                entry.gateway = "\(vm.gateway)"
+            }
+            vms.append(entry)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(Status(vms: vms))) ?? Data("{\"vms\":[]}".utf8))
+    }
+
+    private static func error(_ reason: String) -> [UInt8] {
+        Array("{\"error\":\"\(reason.replacingOccurrences(of: "\"", with: "'"))\"}".utf8)
+    }
+}

@@ -1,0 +1,127 @@
+import AgentRuntime
+import Foundation
+import GLMWire
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import SiteAgentCore
+
+/// The running site agent: the protocol core fed from the signaling socket, the bridges'
+/// captures, the control socket and the clock, its actions carried out in order.
+///
+/// Inputs that arrive while a batch is being handled wait in an inbox and form the next
+/// batch; the batch's datagrams go out together once its data-plane changes are made
+/// (a BRA leaves after the VM is no longer served).
+public actor SiteAgentDaemon {
+    private var core: SiteAgentCore
+    private let configuration: SiteAgentConfiguration
+    private let dataPlane: (any SiteDataPlane)?
+    private let reporter: SiteNoticeReporter
+    private let logger: Logger
+    private let group: EventLoopGroup
+    private let inbox = EventInbox<SiteAgentEvent>()
+    private var channel: SignalingChannel?
+    private var alarm = DeadlineAlarm()
+    private let servedGauge = Gauge(label: "glm_site_served_vms")
+    private let processing = Metrics.Timer(label: "glm_site_processing_seconds")
+
+    /// Nothing is bound until ``run()``. Without a data plane the daemon signals only:
+    /// VMs are registered and tracked, not served.
+    public init(configuration: SiteAgentConfiguration, dataPlane: (any SiteDataPlane)?, logger: Logger,
+                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.dataPlane = dataPlane
+        self.logger = logger
+        self.reporter = SiteNoticeReporter(logger: logger)
+        self.group = group
+        self.core = SiteAgentCore(policy: configuration.policy, now: Self.now())
+    }
+
+    /// Hands an event to the daemon: a captured frame, `arrived`, `departed`, `present`.
+    /// Events are handled in the order given.
+    public nonisolated func submit(_ event: SiteAgentEvent) {
+        inbox.submit(event)
+    }
+
+    /// Ends ``run()``: the socket closes and the data plane is undone.
+    public nonisolated func shutdown() {
+        inbox.finish()
+    }
+
+    /// Where each VM known here stands.
+    public func states() -> [MACAddress: SiteAgentCore.State] { core.states }
+
+    /// The VMs served here, by MAC.
+    public func served() -> [ServedVM] { core.served }
+
+    /// The name of the home agent that anchors `vm`, if one is configured.
+    public func homeAgentName(of vm: MACAddress) -> String? { configuration.policy.homeAgent(serving: vm)?.name }
+
+    /// The UDP port the signaling socket is bound to; nil before it is.
+    public func signalingPort() -> UInt16? { channel?.port }
+
+    /// Binds the socket and runs until ``shutdown()`` or cancellation; then closes the
+    /// socket and undoes the data plane.
+    public func run() async throws {
+        if let dataPlane { try await dataPlane.start() }
+        let inbox = self.inbox
+        channel = try await SignalingChannel.bind(
+            address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in
+            inbox.submit(.datagram(datagram.bytes, from: datagram.from, port: datagram.port))
+        }
+        logger.info("site agent started", metadata: [
+            "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
+            "home_agents": "\(configuration.policy.homeAgents.count)", "data_plane": "\(dataPlane != nil)"])
+        armTimer()
+        await inbox.drain { batch in await self.handle(batch) }
+        alarm.cancel()
+        await channel?.close()
+        channel = nil
+        if let dataPlane { await dataPlane.stop() }
+        logger.info("site agent stopped", metadata: ["served": "\(core.served.count)"])
+    }
+
+    private func handle(_ batch: [SiteAgentEvent]) async {
+        let started = ContinuousClock.now
+        var actions: [SiteAgentAction] = []
+        for event in batch {
+            if case .timer = event { alarm.fired() }
+            actions += core.handle(event, at: Self.now())
+        }
+        await perform(actions)
+        armTimer()
+        servedGauge.record(core.served.count)
+        let elapsed = ContinuousClock.now - started
+        processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Carries out a batch's actions in order; its datagrams leave together at the end.
+    private func perform(_ actions: [SiteAgentAction]) async {
+        var datagrams: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)] = []
+        for action in actions {
+            do {
+                switch action {
+                case .send(let bytes, let to, let port):
+                    datagrams.append((bytes, to, port))
+                case .serve(let vm):
+                    try await dataPlane?.serve(vm)
+                case .unserve(let vm):
+                    try await dataPlane?.unserve(vm)
+                case .notice(let notice):
+                    reporter.report(notice)
+                }
+            } catch {
+                logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])
+            }
+        }
+        channel?.send(batch: datagrams)
+    }
+
+    private func armTimer() {
+        let inbox = self.inbox
+        alarm.arm(for: core.nextDeadline, now: Self.now) { inbox.submit(.timer) }
+    }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+}

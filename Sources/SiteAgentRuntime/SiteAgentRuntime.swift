@@ -1,0 +1,42 @@
+import AgentRuntime
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// Assembles the site agent as `site-agent run` runs it: daemon, bridge watchers,
+/// control socket and metrics endpoint, as lifecycle services.
+public struct SiteAgentRuntime: Sendable {
+    public let daemon: SiteAgentDaemon
+    public let services: [any Service]
+
+    /// Bootstraps metrics (once per process) and prepares the services. `dataPlane` nil
+    /// runs the agent for signaling only (`--no-data-plane`); the bridges are watched
+    /// either way. The VMs the bridges' forwarding tables still hold (a restart of the
+    /// agent) are handed to the daemon to be registered again.
+    public static func start(configuration: SiteAgentConfiguration, dataPlane: (any SiteDataPlane)?,
+                             logger: Logger) -> SiteAgentRuntime {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
+        let present = configuration.bridges.flatMap { BridgeForwardingTable.learnedMACs(bridge: $0, logger: logger) }
+        if !present.isEmpty { daemon.submit(.present(present)) }
+        var services: [any Service] = [
+            SiteAgentService(daemon: daemon),
+            ControlService(path: configuration.controlSocket, logger: logger) { request in
+                await SiteAgentControl.answer(request, daemon: daemon)
+            },
+        ]
+        for bridge in configuration.bridges {
+            services.append(LinkWatcher(interface: bridge, filter: LinkWatcher.announceFilter, threadName: "glm-\(bridge)",
+                                        consequence: "VMs arriving on it will not be noticed", logger: logger) { frame in
+                daemon.submit(.frame(frame))
+            })
+        }
+        if let metrics = configuration.metrics {
+            services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
+                                           tunnel: nil, logger: logger))
+        }
+        return SiteAgentRuntime(daemon: daemon, services: services)
+    }
+}

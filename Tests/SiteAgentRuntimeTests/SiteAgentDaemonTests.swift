@@ -1,0 +1,75 @@
+import AgentRuntime
+import Foundation
+import GLMWire
+import SiteAgentCore
+import SiteAgentRuntime
+import Testing
+
+/// The site agent daemon against the real home agent daemon, over real UDP sockets on
+/// loopback addresses.
+@Suite("site-agent daemon with the real home agent", .serialized)
+struct SiteAgentDaemonTests {
+    let vm = LoopbackAgents.vm
+
+    @Test("notify arrived at A: bound at home for site-a and served at A; then at B: moved, A revoked and torn down")
+    func arrivalThenMove() async throws {
+        try await LoopbackAgents.with { agents in
+            agents.siteA.submit(.arrived(vm))
+            #expect(await eventually { await agents.boundSites() == ["site-a"] })
+            #expect(await eventually { await agents.siteA.served().map(\.vm) == [vm] })
+            let served = try #require(await agents.siteA.served().first)
+            #expect(served.address == IPv4Address(10, 10, 0, 50))
+            #expect(served.prefixLength == 24)
+            #expect(served.gateway == IPv4Address(10, 10, 0, 1))
+            #expect(served.homeAgent == IPv4Address(127, 0, 0, 1))
+            let statusA = try await LoopbackAgents.status(agents.siteA)
+            #expect(statusA.vms == [SiteAgentControl.VMStatus(mac: "\(vm)", state: "served", homeAgent: "home",
+                                                              address: "10.10.0.50/24", gateway: "10.10.0.1")])
+
+            agents.siteB.submit(.arrived(vm))
+            #expect(await eventually { await agents.boundSites() == ["site-b"] })
+            #expect(await eventually { await agents.siteB.served().map(\.vm) == [vm] })
+            // The home agent's BRI reaches A, which stops serving the VM and answers with a BRA.
+            #expect(await eventually { await agents.siteA.states().isEmpty })
+            #expect(try await LoopbackAgents.status(agents.siteA).vms.isEmpty)
+            #expect(await eventually { agents.homeLog.contains("revocation acknowledged") })
+            #expect(try await LoopbackAgents.status(agents.siteB).vms.map(\.state) == ["served"])
+        }
+    }
+
+    @Test("QEMU's announce captured on A's bridge registers the VM; another MAC's announce is ignored")
+    func announceFrame() async throws {
+        try await LoopbackAgents.with { agents in
+            agents.siteA.submit(.frame(FrameBuilder.selfAnnounce(mac: MACAddress(0x52, 0x54, 0x00, 0x99, 0x99, 0x99))))
+            agents.siteA.submit(.frame(FrameBuilder.selfAnnounce(mac: vm)))
+            #expect(await eventually { await agents.boundSites() == ["site-a"] })
+            #expect(await eventually { await agents.siteA.served().map(\.vm) == [vm] })
+            #expect(await agents.siteA.states().keys.sorted() == [vm])
+        }
+    }
+
+    @Test("notify over the control socket: arrived registers, departed releases; bad requests are refused")
+    func controlSocket() async throws {
+        try await LoopbackAgents.with { agents in
+            let path = agents.directory + "/site-a.sock"
+            let site = agents.siteA
+            let socket = try await ControlSocket.bind(path: path) { await SiteAgentControl.answer($0, daemon: site) }
+
+            let arrived = try await ControlSocketClient.request("notify arrived \(vm)", path: path)
+            #expect(String(decoding: arrived, as: UTF8.self) == "{\"ok\":true}")
+            #expect(await eventually { await agents.siteA.served().map(\.vm) == [vm] })
+            let status = String(decoding: try await ControlSocketClient.request("status", path: path), as: UTF8.self)
+            #expect(status.contains("\"state\":\"served\""))
+
+            let departed = try await ControlSocketClient.request("notify departed \(vm)", path: path)
+            #expect(String(decoding: departed, as: UTF8.self) == "{\"ok\":true}")
+            #expect(await eventually { await agents.siteA.states().isEmpty })
+
+            for bad in ["notify moved \(vm)", "notify arrived 52:54", "reboot"] {
+                let answer = String(decoding: try await ControlSocketClient.request(bad, path: path), as: UTF8.self)
+                #expect(answer.hasPrefix("{\"error\":"), "\(bad)")
+            }
+            await socket.close()
+        }
+    }
+}

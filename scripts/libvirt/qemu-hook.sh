@@ -1,0 +1,60 @@
+#!/bin/sh
+# libvirt's qemu hook for the GLM site agent: install as /etc/libvirt/hooks/qemu
+# (executable), or call it from an existing hook with the same arguments and stdin.
+#
+# libvirt calls it as `qemu GUEST OPERATION SUB-OPERATION EXTRA` with the domain XML on
+# standard input. The hook must not call back into libvirt (virsh) or it deadlocks.
+#
+#   started   the guest runs here: `site-agent notify --event arrived` for each of its
+#             MACs (a first attach, handoff indicator 1). Not for an incoming
+#             migration: the QEMU process starts paused before the memory arrives,
+#             and the agent sees QEMU's own announce (RARP) when the guest resumes.
+#   release   the guest has left this host (shut down, or migrated away):
+#             `--event departed` for each MAC. After a migration the home agent has
+#             already moved the binding and ignores this late de-registration.
+#
+# Environment: SITE_AGENT (default /usr/local/bin/site-agent), SITE_AGENT_SOCKET
+# (default /run/glm/site-agent.sock), GLM_HOOK_STATE (default /run/glm/hook).
+set -u
+
+guest=${1:-}
+operation=${2:-}
+agent=${SITE_AGENT:-/usr/local/bin/site-agent}
+socket=${SITE_AGENT_SOCKET:-/run/glm/site-agent.sock}
+state=${GLM_HOOK_STATE:-/run/glm/hook}
+
+# The interfaces' MACs in the domain XML: <mac address='52:54:00:12:34:56'/>.
+macs() {
+    sed -n "s/.*<mac address=['\"]\([0-9A-Fa-f:]\{17\}\)['\"].*/\1/p"
+}
+
+notify() {
+    for mac in $(macs); do
+        "$agent" notify --vm "$mac" --event "$1" --socket "$socket" ||
+            logger -t glm-hook "site-agent notify $1 $mac for $guest failed"
+    done
+}
+
+case "$operation" in
+    migrate)
+        # An incoming migration begins: the announce will tell the agent when it ends.
+        mkdir -p "$state" && : > "$state/$guest.incoming"
+        cat > /dev/null
+        ;;
+    started)
+        if [ -e "$state/$guest.incoming" ]; then
+            rm -f "$state/$guest.incoming"
+            cat > /dev/null
+        else
+            notify arrived
+        fi
+        ;;
+    release)
+        rm -f "$state/$guest.incoming"
+        notify departed
+        ;;
+    *)
+        cat > /dev/null
+        ;;
+esac
+exit 0
