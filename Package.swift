@@ -174,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",
-            dependencies: ["HomeAgentRuntime", "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LabSupport", "HomeAgentRuntime", "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SiteAgentRuntimeTests",
@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LabSupport", "GLMWire", "PacketCapture", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Runs one end of the user-space tunnel (and small traffic tools) inside a network
         // namespace, for the data-plane tests and the throughput measurement. Not shipped.

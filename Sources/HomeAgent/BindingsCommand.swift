@@ -1,4 +1,3 @@
-import AgentRuntime
 import ArgumentParser
 import Foundation
 import HomeAgentRuntime
@@ -16,7 +15,6 @@ struct BindingsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let answer = try await ControlSocketClient.request("bindings", path: socket)
-        print(json ? String(decoding: answer, as: UTF8.self) : try BindingReport.table(fromJSON: answer), terminator: json ? "\n" : "")
+        print(try await BindingReport.fetch(socket: socket, json: json), terminator: "")
     }
 }

@@ -1,4 +1,3 @@
-import AgentRuntime
 import ArgumentParser
 import HomeAgentRuntime
 
@@ -16,11 +15,6 @@ struct BindingsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let answer = try await ControlSocketClient.request("bindings", path: socket)
-        if json {
-            print(String(decoding: answer, as: UTF8.self))
-        } else {
-            print(try BindingReport.table(fromJSON: answer), terminator: "")
-        }
+        print(try await BindingReport.fetch(socket: socket, json: json), terminator: "")
     }
 }

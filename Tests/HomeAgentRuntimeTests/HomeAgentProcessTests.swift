@@ -1,6 +1,7 @@
 import AgentRuntime
 import Foundation
 import GLMWire
+import LabSupport
 import Testing
 
 /// The `home-agent` executable as an operator runs it: `run --config`, the control
@@ -8,12 +9,7 @@ import Testing
 @Suite("home-agent process", .serialized)
 struct HomeAgentProcessTests {
     static func executable(_ name: String) throws -> String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let built = root.appendingPathComponent(".build/debug/\(name)").path
-        try #require(FileManager.default.isExecutableFile(atPath: built), "\(name) is not built")
-        return built
+        try #require(TestEnvironment.builtExecutable(name), "\(name) is not built (swift build --build-tests builds it)")
     }
 
     static func mac(_ index: Int) -> MACAddress { MACAddress(0x52, 0x54, 0x00, 0x00, 0x01, UInt8(index)) }
@@ -111,10 +107,10 @@ struct HomeAgentProcessTests {
         #expect(acknowledged.isSubset(of: restored), "lost: \(acknowledged.subtracting(restored))")
 
         // The operator's view of the same cache.
-        let glmctl = try ProgramRunner(try Self.executable("glmctl"), ["bindings", "--socket", "\(directory)/control.sock"])
+        let glmctl = try ProgramRun(try Self.executable("glmctl"), ["bindings", "--socket", "\(directory)/control.sock"])
         #expect(glmctl.status == 0)
-        #expect(glmctl.output.contains("VM") && glmctl.output.contains("site-a"))
-        #expect(glmctl.output.split(separator: "\n").count == restored.count + 1)
+        #expect(glmctl.standardOutput.contains("VM") && glmctl.standardOutput.contains("site-a"))
+        #expect(glmctl.standardOutput.split(separator: "\n").count == restored.count + 1)
     }
 
     @Test("the Prometheus endpoint counts updates by status and the bindings")
@@ -214,33 +210,10 @@ struct HomeAgentProcessTests {
         var text = Self.configuration(port: 5436, directory: directory, vms: 2)
         text = text.replacingOccurrences(of: "10.10.1.2/24", with: "10.10.1.300/24")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let run = try ProgramRunner(try Self.executable("home-agent"), ["run", "--config", config])
+        let run = try ProgramRun(try Self.executable("home-agent"), ["run", "--config", config])
         #expect(run.status == 78)
-        #expect(run.error.contains("\(config):12:"), "\(run.error)")
-        let check = try ProgramRunner(try Self.executable("home-agent"), ["check", "--config", config])
+        #expect(run.standardError.contains("\(config):12:"), "\(run.standardError)")
+        let check = try ProgramRun(try Self.executable("home-agent"), ["check", "--config", config])
         #expect(check.status == 78)
-    }
-}
-
-/// Runs a program to completion.
-struct ProgramRunner {
-    let status: Int32
-    let output: String
-    let error: String
-
-    init(_ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        status = process.terminationStatus
-        output = String(decoding: outData, as: UTF8.self)
-        error = String(decoding: errData, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GLMWire
+import LabSupport
 import Testing
 
 /// `glmctl decode`, run as an operator runs it, on a capture our encoder wrote.
@@ -7,12 +8,7 @@ import Testing
 struct GlmctlDecodeTests {
     /// The glmctl built beside this test binary.
     func glmctl() throws -> String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("glmctl").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let built = root.appendingPathComponent(".build/debug/glmctl").path
-        try #require(FileManager.default.isExecutableFile(atPath: built), "glmctl is not built (swift build --build-tests builds it)")
-        return built
+        try #require(TestEnvironment.builtExecutable("glmctl"), "glmctl is not built (swift build --build-tests builds it)")
     }
 
     func objects(_ output: String) throws -> [[String: Any]] {

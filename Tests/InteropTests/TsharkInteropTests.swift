@@ -1,5 +1,6 @@
 import Foundation
 import GLMWire
+import LabSupport
 import Testing
 
 /// What our encoder writes, tshark (an implementation nobody here wrote) decodes with the

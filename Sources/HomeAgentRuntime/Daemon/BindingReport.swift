@@ -1,3 +1,4 @@
+import AgentRuntime
 import Foundation
 import GLMWire
 import HomeAgentCore
@@ -23,6 +24,13 @@ public enum BindingReport {
             return object
         }
         return (try? Array(JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes]))) ?? Array("[]".utf8)
+    }
+
+    /// Asks a running home agent for its bindings over its control socket: the JSON array
+    /// as sent (with a newline), or the table.
+    public static func fetch(socket: String, json: Bool) async throws -> String {
+        let answer = try await ControlSocketClient.request("bindings", path: socket)
+        return json ? String(decoding: answer, as: UTF8.self) + "\n" : try table(fromJSON: answer)
     }
 
     /// A fixed-width table of the JSON `json(_:)` produces, for people.
