@@ -210,7 +210,7 @@ let package = Package(
         // The real daemons, as operators run them, in the namespace lab.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LabSupport", "HomeAgentRuntime", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LabSupport", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -11,6 +11,12 @@ import Synchronization
 ///       default via 10.10.0.1        proxy_arp on vm0: the site answers for the VM's gateway
 /// ```
 ///
+/// With `siteBridge`, the VM's link is bridged rather than routed, as on a hypervisor
+/// host: `vm0` is a port of a bridge `br0` in the site namespace (no address, no route to
+/// the VM, no proxy ARP: a site agent's data plane installs what serving the VM needs),
+/// and the VM's `eth0` carries the MAC ``vmMAC`` and sends nothing of its own accord
+/// (IPv6 off), so that its MAC reaches the bridge's forwarding table only when it speaks.
+///
 /// Every name carries the test process's id and a counter, so runs never collide;
 /// ``remove()`` kills what still runs inside and deletes the namespaces. The tunnel's
 /// namespace test runs a `glm-tunnel-probe` at each end; the end-to-end tests run the
@@ -22,13 +28,18 @@ public final class DataPlaneLab: @unchecked Sendable {
     public let cn: String
     public let site: String
     public let vm: String
+    /// Whether the VM's link is a port of the bridge `br0` in the site namespace.
+    public let siteBridge: Bool
+    /// The VM's MAC on a bridged site.
+    public static let vmMAC = "52:54:00:12:34:56"
     /// A folder for the test's files, removed with the lab.
     public let scratch: String
 
     private static let counter = Mutex(0)
 
-    public init(ip: String) throws {
+    public init(ip: String, siteBridge: Bool = false) throws {
         self.ip = ip
+        self.siteBridge = siteBridge
         let run = Self.counter.withLock { value in
             value += 1
             return value
@@ -58,8 +69,17 @@ public final class DataPlaneLab: @unchecked Sendable {
         try command(["-n", home, "link", "set", "lan0", "master", "br-home"])
         try command(["-n", home, "link", "add", "wan0", "type", "veth", "peer", "name", "wan0", "netns", site])
         try command(["-n", site, "link", "add", "vm0", "type", "veth", "peer", "name", "eth0", "netns", vm])
-        for (namespace, link) in [(home, "br-home"), (home, "lan0"), (home, "wan0"), (cn, "eth0"),
-                                  (site, "wan0"), (site, "vm0"), (vm, "eth0")] {
+        var links = [(home, "br-home"), (home, "lan0"), (home, "wan0"), (cn, "eth0"), (site, "wan0"), (site, "vm0"), (vm, "eth0")]
+        if siteBridge {
+            try command(["-n", site, "link", "add", "br0", "type", "bridge"])
+            try command(["-n", site, "link", "set", "vm0", "master", "br0"])
+            try command(["-n", vm, "link", "set", "eth0", "address", Self.vmMAC])
+            try sysctl(vm, "net.ipv6.conf.eth0.disable_ipv6", "1")
+            try sysctl(site, "net.ipv6.conf.br0.disable_ipv6", "1")
+            try sysctl(site, "net.ipv6.conf.vm0.disable_ipv6", "1")
+            links.append((site, "br0"))
+        }
+        for (namespace, link) in links {
             try command(["-n", namespace, "link", "set", link, "up"])
         }
         try command(["-n", home, "address", "add", "10.10.0.2/24", "dev", "br-home"])
@@ -69,11 +89,13 @@ public final class DataPlaneLab: @unchecked Sendable {
         try command(["-n", cn, "address", "add", "10.10.0.9/24", "dev", "eth0"])
         try command(["-n", vm, "address", "add", "10.10.0.50/24", "dev", "eth0"])
         try command(["-n", vm, "route", "add", "default", "via", "10.10.0.1"])
-        // The site's side of the VM's link: a host route to the VM, and ARP answers for
-        // everything the VM looks for (its gateway, its home neighbours).
-        try command(["-n", site, "route", "add", "10.10.0.50/32", "dev", "vm0"])
-        try sysctl(site, "net.ipv4.conf.vm0.proxy_arp", "1")
-        try sysctl(site, "net.ipv4.neigh.vm0.proxy_delay", "0")
+        if !siteBridge {
+            // The site's side of the VM's link: a host route to the VM, and ARP answers for
+            // everything the VM looks for (its gateway, its home neighbours).
+            try command(["-n", site, "route", "add", "10.10.0.50/32", "dev", "vm0"])
+            try sysctl(site, "net.ipv4.conf.vm0.proxy_arp", "1")
+            try sysctl(site, "net.ipv4.neigh.vm0.proxy_delay", "0")
+        }
         // Let a gratuitous ARP update an entry however recently it was written.
         try sysctl(cn, "net.ipv4.neigh.eth0.locktime", "0")
     }

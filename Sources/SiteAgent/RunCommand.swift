@@ -23,11 +23,6 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("site-agent: \(error)\n".utf8))
             throw ExitCode(78)
         }
-        guard noDataPlane else {
-            // Serving VMs (gateway ARP, tunnel, policy routing) is not built yet.
-            FileHandle.standardError.write(Data("site-agent: the data plane is not available yet; run with --no-data-plane\n".utf8))
-            throw ExitCode(78)
-        }
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -35,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "glm.site-agent")
-        let runtime = SiteAgentRuntime.start(configuration: configuration, dataPlane: nil, logger: logger)
+        let runtime = SiteAgentRuntime.start(configuration: configuration, dataPlane: !noDataPlane, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -10,12 +10,33 @@ public struct SiteAgentRuntime: Sendable {
     public let daemon: SiteAgentDaemon
     public let services: [any Service]
 
-    /// Bootstraps metrics (once per process) and prepares the services. `dataPlane` nil
-    /// runs the agent for signaling only (`--no-data-plane`); the bridges are watched
-    /// either way. The VMs the bridges' forwarding tables still hold (a restart of the
-    /// agent) are handed to the daemon to be registered again.
-    public static func start(configuration: SiteAgentConfiguration, dataPlane: (any SiteDataPlane)?,
+    /// Bootstraps metrics (once per process) and prepares the services. With `dataPlane`
+    /// the agent serves its VMs through a ``UserSpaceSiteDataPlane`` (TUN device, tunnel,
+    /// policy routing, proxy ARP on the first configured bridge); without it (`--no-data-plane`)
+    /// it runs for signaling only. The bridges are watched either way. The VMs the bridges'
+    /// forwarding tables still hold (a restart of the agent) are handed to the daemon to be
+    /// registered again.
+    public static func start(configuration: SiteAgentConfiguration, dataPlane: Bool,
                              logger: Logger) -> SiteAgentRuntime {
+        var plane: (any SiteDataPlane)? = nil
+        var tunnelMetrics: TunnelMetrics? = nil
+        if dataPlane {
+            let configurator = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
+            let tunnel = UserSpaceTunnel(
+                configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
+                                     port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
+                configurator: configurator, logger: logger)
+            plane = UserSpaceSiteDataPlane(tunnel: tunnel, bridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
+                                           configurator: configurator, logger: logger)
+            tunnelMetrics = TunnelMetrics { tunnel.counters }
+        }
+        return start(configuration: configuration, dataPlane: plane, tunnelMetrics: tunnelMetrics, logger: logger)
+    }
+
+    /// As ``start(configuration:dataPlane:logger:)`` with a data plane of the caller's
+    /// (nil: signaling only).
+    public static func start(configuration: SiteAgentConfiguration, dataPlane: (any SiteDataPlane)?,
+                             tunnelMetrics: TunnelMetrics? = nil, logger: Logger) -> SiteAgentRuntime {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
@@ -35,7 +56,7 @@ public struct SiteAgentRuntime: Sendable {
         }
         if let metrics = configuration.metrics {
             services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
-                                           tunnel: nil, logger: logger))
+                                           tunnel: tunnelMetrics, logger: logger))
         }
         return SiteAgentRuntime(daemon: daemon, services: services)
     }

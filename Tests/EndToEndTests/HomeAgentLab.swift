@@ -10,7 +10,7 @@ import Testing
 /// registrations and the VM's announce.
 final class HomeAgentLab: @unchecked Sendable {
     // Built in init and only read afterwards, by one test.
-    static let vmMAC = "52:54:00:12:34:56"
+    static let vmMAC = DataPlaneLab.vmMAC
     static let vmAddress = "10.10.0.50"
     static let siteKey = "5f0e6c1d2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"
 
@@ -24,7 +24,9 @@ final class HomeAgentLab: @unchecked Sendable {
     let networkJournal: String
 
     /// The lab and the agent's configuration file, or nil after recording why not.
-    static func make(sourceLocation: SourceLocation = #_sourceLocation) throws -> HomeAgentLab? {
+    /// With `siteBridge`, the VM's link is a port of `br0` in the site namespace (see
+    /// ``DataPlaneLab``), for a real site agent to serve it.
+    static func make(siteBridge: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> HomeAgentLab? {
         guard let tools = TestEnvironment.labTools(for: "the end-to-end tests", sourceLocation: sourceLocation) else { return nil }
         guard let homeAgent = TestEnvironment.builtExecutable("home-agent"),
               let glmctl = TestEnvironment.builtExecutable("glmctl") else {
@@ -32,14 +34,14 @@ final class HomeAgentLab: @unchecked Sendable {
                                         sourceLocation: sourceLocation)
             return nil
         }
-        return try HomeAgentLab(tools: tools, homeAgent: homeAgent, glmctl: glmctl)
+        return try HomeAgentLab(tools: tools, homeAgent: homeAgent, glmctl: glmctl, siteBridge: siteBridge)
     }
 
-    private init(tools: TestEnvironment.LabTools, homeAgent: String, glmctl: String) throws {
+    private init(tools: TestEnvironment.LabTools, homeAgent: String, glmctl: String, siteBridge: Bool) throws {
         self.tools = tools
         self.homeAgent = homeAgent
         self.glmctl = glmctl
-        lab = try DataPlaneLab(ip: tools.ip)
+        lab = try DataPlaneLab(ip: tools.ip, siteBridge: siteBridge)
         configuration = lab.file("home-agent.yaml")
         controlSocket = lab.file("state/home-agent.sock")
         let text = """

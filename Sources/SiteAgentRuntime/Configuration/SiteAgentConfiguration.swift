@@ -29,6 +29,13 @@ public struct SiteAgentConfiguration: Sendable {
     /// The least severe level that is logged.
     public var logLevel: Logger.Level
 
+    /// The data plane's journal of the OS changes it made (routes, rules, sysctls), beside
+    /// the control socket: `/run/glm/site-agent.network` for the default socket. A start
+    /// after a crash undoes what it lists; a clean stop deletes it.
+    public var networkJournal: String {
+        (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
+    }
+
     public static let defaultListenPort: UInt16 = 5436
     public static let defaultTunnelPort: UInt16 = 5437
     public static let defaultTunnelInterface = "glm0"

@@ -1,0 +1,103 @@
+import AgentRuntime
+import GLMWire
+import Logging
+import SiteAgentCore
+import Synchronization
+
+/// The site side of the data plane over a ``TunnelDataPlane``. For each VM served here:
+///
+/// * a tunnel route anchored at its home agent (packets *from* the VM go to that home
+///   agent; tunnelled packets *to* it are accepted only from there);
+/// * a host route `VM/32 dev BRIDGE` in the main table, so the tunnel's packets for the
+///   VM leave by its bridge;
+/// * a policy rule `from VM/32 lookup 5437` (``table``, priority ``rulePriority``); the
+///   table holds one default route into the TUN device, shared by every VM and every home
+///   agent (the tunnel picks the home agent by the packet's inner source);
+/// * `proxy_arp` on the bridge (with forwarding on and `proxy_delay` 0): the kernel
+///   answers the VM's ARP requests for every address whose route, looked up from the
+///   VM's source address, leaves by another device — its gateway and the rest of its
+///   home subnet, which the policy rule sends into the tunnel — with the bridge's MAC.
+///   The VM's own configuration (address, default route via its home gateway) is left
+///   as it is; no gratuitous ARP is needed, as the VM asks for its gateway's MAC anew.
+///
+/// The bridge is the first one the configuration lists (the core does not tell on which
+/// bridge a VM arrived). `proxy_arp` is turned on for a bridge while it serves a VM and
+/// put back when its last VM leaves. Everything installed in the OS is undone on
+/// ``stop()``; what a killed agent left behind is undone at the next ``start()``, from
+/// the configurator's journal.
+public final class UserSpaceSiteDataPlane: SiteDataPlane {
+    /// The routing table holding the default route into the tunnel.
+    public static let table = 5437
+    /// The priority of the VMs' policy rules (before the main table's 32766).
+    public static let rulePriority = 5437
+
+    private let tunnel: any TunnelDataPlane
+    private let configurator: NetworkConfigurator
+    private let bridge: String
+    private let mtu: Int
+    private let logger: Logger
+    /// The VMs served, by address; and the `proxy_arp` value the bridge had before.
+    private let state = Mutex<(served: Set<IPv4Address>, proxyARPBefore: String?)>(([], nil))
+
+    public init(tunnel: any TunnelDataPlane, bridge: String, mtu: Int,
+                configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+        self.tunnel = tunnel
+        self.configurator = configurator
+        self.bridge = bridge
+        self.mtu = mtu
+        self.logger = logger
+    }
+
+    /// Undoes what a predecessor killed before its teardown left in the OS (when the
+    /// configurator keeps a journal), then opens the tunnel, brings it up and points the
+    /// policy table into it. Fails, with nothing changed, while another agent holds the
+    /// journal.
+    public func start() async throws {
+        try configurator.recover()
+        try await tunnel.start()
+        try configurator.set(.ipv4Forwarding, to: "1")
+        try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true),
+                                .route(to: .any, prefixLength: 0, device: tunnel.interfaceName, table: Self.table)])
+    }
+
+    public func serve(_ vm: ServedVM) async throws {
+        try await tunnel.install(TunnelRoute(address: vm.address, peer: vm.homeAgent, framing: vm.framing, role: .anchored))
+        let first = state.withLock { $0.served.isEmpty }
+        if first {
+            let before = try configurator.value(of: .ipv4("proxy_arp", interface: bridge))
+            try configurator.set(.ipv4("forwarding", interface: bridge), to: "1")
+            try configurator.set(.ipv4Neighbour("proxy_delay", interface: bridge), to: "0")
+            try configurator.set(.ipv4("proxy_arp", interface: bridge), to: "1")
+            state.withLock { if $0.proxyARPBefore == nil { $0.proxyARPBefore = before } }
+        }
+        try configurator.apply(osChanges(vm))
+        state.withLock { _ = $0.served.insert(vm.address) }
+        logger.info("serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)", "bridge": "\(bridge)",
+                                             "home_agent": "\(vm.homeAgent)", "gateway": "\(vm.gateway)"])
+    }
+
+    public func unserve(_ vm: ServedVM) async throws {
+        try configurator.revert(osChanges(vm))
+        try await tunnel.remove(vm.address, prefixLength: 32)
+        let (last, before) = state.withLock { state in
+            let removed = state.served.remove(vm.address) != nil
+            return (removed && state.served.isEmpty, state.proxyARPBefore)
+        }
+        if last, let before {
+            try configurator.set(.ipv4("proxy_arp", interface: bridge), to: before)
+        }
+        logger.info("no longer serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)"])
+    }
+
+    public func stop() async {
+        await tunnel.stop()
+        for failure in configurator.teardown() {
+            logger.warning("could not undo a network change", metadata: ["error": "\(failure)"])
+        }
+    }
+
+    private func osChanges(_ vm: ServedVM) -> [NetworkChange] {
+        [.route(to: vm.address, device: bridge),
+         .rule(from: vm.address, table: Self.table, priority: Self.rulePriority)]
+    }
+}
