@@ -1,8 +1,6 @@
+import AgentRuntime
 import ArgumentParser
-import Foundation
 import HomeAgentRuntime
-import Logging
-import ServiceLifecycle
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,24 +14,13 @@ struct RunCommand: AsyncParsableCommand {
     var noDataPlane = false
 
     func run() async throws {
-        let configuration: HomeAgentConfiguration
-        do {
-            configuration = try HomeAgentConfiguration.load(path: options.config)
-        } catch {
-            FileHandle.standardError.write(Data("home-agent: \(error)\n".utf8))
-            throw ExitCode(78)
+        let path = options.config
+        let noDataPlane = self.noDataPlane
+        try await AgentLauncher.run(
+            name: "home-agent", load: { try HomeAgentConfiguration.load(path: path) }, logLevel: \.logLevel
+        ) { configuration, logger in
+            try await HomeAgentRuntime.start(configuration: configuration, configurationPath: path,
+                                             dataPlane: !noDataPlane, logger: logger).services
         }
-        let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "glm.home-agent")
-        let runtime = try await HomeAgentRuntime.start(configuration: configuration, configurationPath: options.config,
-                                                       dataPlane: !noDataPlane, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
     }
 }

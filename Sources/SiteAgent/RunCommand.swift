@@ -1,7 +1,5 @@
+import AgentRuntime
 import ArgumentParser
-import Foundation
-import Logging
-import ServiceLifecycle
 import SiteAgentRuntime
 
 struct RunCommand: AsyncParsableCommand {
@@ -16,23 +14,12 @@ struct RunCommand: AsyncParsableCommand {
     var noDataPlane = false
 
     func run() async throws {
-        let configuration: SiteAgentConfiguration
-        do {
-            configuration = try SiteAgentConfiguration.load(path: options.config)
-        } catch {
-            FileHandle.standardError.write(Data("site-agent: \(error)\n".utf8))
-            throw ExitCode(78)
+        let path = options.config
+        let noDataPlane = self.noDataPlane
+        try await AgentLauncher.run(
+            name: "site-agent", load: { try SiteAgentConfiguration.load(path: path) }, logLevel: \.logLevel
+        ) { configuration, logger in
+            SiteAgentRuntime.start(configuration: configuration, dataPlane: !noDataPlane, logger: logger).services
         }
-        let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "glm.site-agent")
-        let runtime = SiteAgentRuntime.start(configuration: configuration, dataPlane: !noDataPlane, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
     }
 }

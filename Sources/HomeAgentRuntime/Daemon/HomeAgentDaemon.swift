@@ -85,7 +85,7 @@ public actor HomeAgentDaemon {
     public func run() async throws {
         let restored = try store.loadAll()
         if let dataPlane { try await dataPlane.start() }
-        try await perform(core.restore(restored, at: Self.now()))
+        await perform(core.restore(restored, at: Self.now()))
         logger.info("home agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
             "bindings": "\(restored.count)", "restart_counter": "\(core.restartCounter)"])

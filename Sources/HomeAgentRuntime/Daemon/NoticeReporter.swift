@@ -8,7 +8,11 @@ import Metrics
 /// new site and latency) and metrics.
 struct NoticeReporter {
     let logger: Logger
-    private let updates: [String: Counter]
+    private let updates = CounterFamily(
+        label: "glm_home_updates_total", dimension: "status",
+        values: [0, 128, 129, 146, 152, 153, 154, 156, 157, 160, 163, 170, 171].map {
+            BindingAcknowledgementStatus(rawValue: UInt8($0)).name ?? "\($0)"
+        })
     private let handoffs = Counter(label: "glm_home_handoffs_total")
     private let revocations = Counter(label: "glm_home_revocations_total")
     private let revocationsAbandoned = Counter(label: "glm_home_revocations_abandoned_total")
@@ -19,17 +23,10 @@ struct NoticeReporter {
 
     init(logger: Logger) {
         self.logger = logger
-        var updates: [String: Counter] = [:]
-        for status in [0, 128, 129, 146, 152, 153, 154, 156, 157, 160, 163, 170, 171] {
-            let name = BindingAcknowledgementStatus(rawValue: UInt8(status)).name ?? "\(status)"
-            updates[name] = Counter(label: "glm_home_updates_total", dimensions: [("status", name)])
-        }
-        self.updates = updates
     }
 
     private func countUpdate(_ status: BindingAcknowledgementStatus) {
-        let name = status.name ?? "\(status.rawValue)"
-        (updates[name] ?? Counter(label: "glm_home_updates_total", dimensions: [("status", name)])).increment()
+        updates.increment(status.name ?? "\(status.rawValue)")
     }
 
     func report(_ notice: HomeAgentNotice) {

@@ -15,6 +15,7 @@ struct SiteNoticeReporter {
     private let malformed = Counter(label: "glm_site_malformed_total")
     private let unauthenticated = Counter(label: "glm_site_unauthenticated_total")
     private let registrationLatency = Timer(label: "glm_site_registration_latency_seconds")
+    private let registrations = CounterFamily(label: "glm_site_registrations_total", dimension: "status")
 
     init(logger: Logger) {
         self.logger = logger
@@ -22,8 +23,7 @@ struct SiteNoticeReporter {
 
     /// Registrations answered, by the PBA's status.
     private func countRegistration(_ status: BindingAcknowledgementStatus) {
-        let name = status.name ?? "\(status.rawValue)"
-        Counter(label: "glm_site_registrations_total", dimensions: [("status", name)]).increment()
+        registrations.increment(status.name ?? "\(status.rawValue)")
     }
 
     func report(_ notice: SiteAgentNotice) {
