@@ -195,7 +195,60 @@ let package = Package(
         // programs run in it, and the skip-or-fail (under CI=true) checks. Test support only.
         .target(
             name: "LabSupport",
+            dependencies: ["LabProcesses"]
+        ),
+        // Programs run to completion or in the background, their output in files: what the
+        // lab and its tests use to drive `ip`, the agents and QEMU.
+        .target(
+            name: "LabProcesses",
             dependencies: []
+        ),
+        // The lab's network: the origin site, the foreign sites and the WAN between them,
+        // from namespaces; the user-space WAN delay line; the correspondent's prober.
+        .target(
+            name: "LabNetwork",
+            dependencies: [
+                "LabProcesses",
+                "AgentRuntime",
+                "GLMWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The lab's VM: a Debian kernel and a busybox initramfs, QEMU under TCG with its
+        // QMP monitor and serial console, live migration between sites.
+        .target(
+            name: "LabVM",
+            dependencies: ["LabProcesses"]
+        ),
+        // The lab's scenario: agents configured and started as operators run them, the VM
+        // migrated along a route while the prober runs, the report (JSON and SVG).
+        .target(
+            name: "LabScenario",
+            dependencies: ["LabNetwork", "LabVM", "LabProcesses", "PacketCapture", "GLMWire"]
+        ),
+        // The WAN's programs, run inside the lab's namespaces: the delay line and the prober.
+        .executableTarget(
+            name: "glm-wan",
+            dependencies: [
+                "LabNetwork",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `make demo`: the lab, the scenario and its report.
+        .executableTarget(
+            name: "glm-lab",
+            dependencies: [
+                "LabScenario",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "LabNetworkTests",
+            dependencies: ["LabNetwork", "LabSupport"]
+        ),
+        .testTarget(
+            name: "LabVMTests",
+            dependencies: ["LabVM", "LabSupport"]
         ),
         // Editing a valid configuration sample into bad ones, for the configuration tests
         // of both agents. Test support only.

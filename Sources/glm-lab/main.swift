@@ -1,0 +1,2 @@
+// Replaced as the target is written.
+print("glm-lab: not built yet")

@@ -1,0 +1,2 @@
+// Replaced as the target is written.
+print("glm-wan: not built yet")
