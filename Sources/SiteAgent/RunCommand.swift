@@ -19,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
         try await AgentLauncher.run(
             name: "site-agent", load: { try SiteAgentConfiguration.load(path: path) }, logLevel: \.logLevel
         ) { configuration, logger in
-            SiteAgentRuntime.start(configuration: configuration, dataPlane: !noDataPlane, logger: logger).services
+            SiteAgentRuntime.start(configuration: configuration, configurationPath: path, dataPlane: !noDataPlane,
+                                   logger: logger).services
         }
     }
 }

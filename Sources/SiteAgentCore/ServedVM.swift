@@ -10,14 +10,18 @@ public struct ServedVM: Hashable, Sendable {
     public var gateway: IPv4Address
     public var homeAgent: IPv4Address
     public var framing: TunnelFrame.Format
+    /// The host bridge the VM arrived on; nil when nobody said (a hook's `arrived` for a
+    /// VM not yet in any bridge's forwarding table): the runtime's default bridge.
+    public var bridge: String?
 
     public init(vm: MACAddress, address: IPv4Address, prefixLength: UInt8, gateway: IPv4Address,
-                homeAgent: IPv4Address, framing: TunnelFrame.Format) {
+                homeAgent: IPv4Address, framing: TunnelFrame.Format, bridge: String? = nil) {
         self.vm = vm
         self.address = address
         self.prefixLength = prefixLength
         self.gateway = gateway
         self.homeAgent = homeAgent
         self.framing = framing
+        self.bridge = bridge
     }
 }

@@ -55,7 +55,7 @@ extension SiteAgentCore {
                 framing = pba.flags.contains(.tlvHeaderFormat) ? .tlv : .bare
             }
             let vm = ServedVM(vm: mac, address: reply.address, prefixLength: reply.prefixLength, gateway: gateway,
-                              homeAgent: peer.address, framing: framing)
+                              homeAgent: peer.address, framing: framing, bridge: entry.bridge)
             let lifetime = Double(pba.lifetimeSeconds)
             var actions: [SiteAgentAction] = []
             let wasServed: ServedVM? = if case .served(let old) = entry.state { old } else { nil }

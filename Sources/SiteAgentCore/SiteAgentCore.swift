@@ -9,7 +9,7 @@ import NIOCore
 /// Time is wall-clock seconds since 1970, passed in with every event.
 public struct SiteAgentCore: Sendable {
     public private(set) var policy: SiteAgentPolicy
-    let associations: SecurityAssociations
+    var associations: SecurityAssociations
 
     /// Where each VM stands.
     public enum State: Hashable, Sendable {
@@ -37,6 +37,8 @@ public struct SiteAgentCore: Sendable {
         /// A refresh PBU is out for a served VM.
         var refreshing = false
         var expiresAt: Double = .infinity
+        /// The host bridge the VM was last seen arriving on.
+        var bridge: String?
     }
 
     struct Peer: Sendable {
@@ -90,13 +92,13 @@ public struct SiteAgentCore: Sendable {
 
     public mutating func handle(_ event: SiteAgentEvent, at now: Double) -> [SiteAgentAction] {
         switch event {
-        case .frame(let bytes):
+        case .frame(let bytes, let bridge):
             guard let mac = try? LinkLayerPacket(linkType: .ethernet, frame: bytes).announcedMAC else { return [] }
-            return announced(mac, at: now)
-        case .arrived(let mac):
-            return startRegistration(mac, handoff: .attachmentOverNewInterface, at: now)
-        case .present(let macs):
-            return macs.flatMap { startRegistration($0, handoff: .handoffStateNotChanged, at: now) }
+            return announced(mac, on: bridge, at: now)
+        case .arrived(let mac, let bridge):
+            return startRegistration(mac, handoff: .attachmentOverNewInterface, on: bridge, at: now)
+        case .present(let macs, let bridge):
+            return macs.flatMap { startRegistration($0, handoff: .handoffStateNotChanged, on: bridge, at: now) }
         case .departed(let mac):
             return depart(mac, at: now)
         case .datagram(let bytes, let from, let port):
@@ -108,19 +110,21 @@ public struct SiteAgentCore: Sendable {
 
     // MARK: - Arrival
 
-    private mutating func announced(_ mac: MACAddress, at now: Double) -> [SiteAgentAction] {
+    private mutating func announced(_ mac: MACAddress, on bridge: String?, at now: Double) -> [SiteAgentAction] {
         guard policy.homeAgent(serving: mac) != nil else { return [] }
         if let entry = entries[mac] {
             // The rest of the same migration's announces, or an announce while a PBU is out.
             if case .registering = entry.state { return [] }
             if now - entry.registeredAt < policy.timers.announceSettling { return [] }
             // An announce from a VM already served here (QMP announce-self): a refresh.
-            return [.notice(.announceSeen(mac))] + startRegistration(mac, handoff: .handoffStateNotChanged, at: now)
+            return [.notice(.announceSeen(mac))]
+                + startRegistration(mac, handoff: .handoffStateNotChanged, on: bridge, at: now)
         }
-        return [.notice(.announceSeen(mac))] + startRegistration(mac, handoff: .handoffBetweenMAGs, at: now)
+        return [.notice(.announceSeen(mac))] + startRegistration(mac, handoff: .handoffBetweenMAGs, on: bridge, at: now)
     }
 
-    mutating func startRegistration(_ mac: MACAddress, handoff: HandoffIndicator, at now: Double) -> [SiteAgentAction] {
+    mutating func startRegistration(_ mac: MACAddress, handoff: HandoffIndicator, on bridge: String? = nil,
+                                    at now: Double) -> [SiteAgentAction] {
         guard let peer = policy.homeAgent(serving: mac) else { return [] }
         let sequence = nextSequence
         nextSequence &+= 1
@@ -134,6 +138,7 @@ public struct SiteAgentCore: Sendable {
         entry.attempts = 0
         entry.timeout = timeout
         entry.registeredAt = now
+        if let bridge { entry.bridge = bridge }
         entries[mac] = entry
         return transmit(mac, lifetime: policy.timers.requestedLifetime, at: now)
     }
@@ -175,6 +180,15 @@ public struct SiteAgentCore: Sendable {
         guard let entry = entries.removeValue(forKey: mac), let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
         var actions: [SiteAgentAction] = []
         if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
+        actions += deregister(mac, from: peer, at: now)
+        actions.append(.notice(.released(mac)))
+        return actions
+    }
+
+    /// A PBU with lifetime 0: the home agent may drop the binding at once (RFC 5213 §6.9.1.2)
+    /// rather than wait for a BRI exchange or the lifetime's end. Sent once, unretransmitted:
+    /// a lost one only leaves the binding to expire.
+    private mutating func deregister(_ mac: MACAddress, from peer: HomeAgentPeer, at now: Double) -> [SiteAgentAction] {
         let sequence = nextSequence
         nextSequence &+= 1
         let update = ProxyBindingUpdate(
@@ -182,8 +196,39 @@ public struct SiteAgentCore: Sendable {
             options: [.mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(.handoffStateNotChanged),
                       .accessTechnologyType(.virtual), .timestamp(timestamp(at: now)),
                       .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
-        actions += send(.proxyBindingUpdate(update), to: peer)
-        actions.append(.notice(.released(mac)))
+        return send(.proxyBindingUpdate(update), to: peer)
+    }
+
+    // MARK: - Reload
+
+    /// Adopts a new policy (a reloaded configuration) without disturbing the VMs whose
+    /// home agent stays the same: new keys and timers apply from the next message. A VM
+    /// whose home agent changed, or that no home agent lists any more, is released here
+    /// (deregistered with its old home agent while that one is still configured) and,
+    /// when another home agent now lists it, registered there.
+    public mutating func reload(_ newPolicy: SiteAgentPolicy, at now: Double) -> [SiteAgentAction] {
+        policy = newPolicy
+        associations = newPolicy.associations
+        for peer in newPolicy.homeAgents where peers[peer.address] == nil {
+            peers[peer.address] = Peer(smoothedRoundTrip: newPolicy.timers.expectedRoundTrip,
+                                       roundTripVariance: newPolicy.timers.expectedRoundTrip / 2,
+                                       nextHeartbeat: now + newPolicy.timers.heartbeatInterval)
+        }
+        for address in peers.keys where newPolicy.homeAgent(at: address) == nil {
+            peers[address] = nil
+        }
+        var actions: [SiteAgentAction] = []
+        for (mac, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            let anchor = newPolicy.homeAgent(serving: mac)
+            guard anchor?.address != entry.homeAgent else { continue }
+            entries[mac] = nil
+            if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
+            if let old = newPolicy.homeAgent(at: entry.homeAgent) { actions += deregister(mac, from: old, at: now) }
+            actions.append(.notice(.released(mac)))
+            if anchor != nil {
+                actions += startRegistration(mac, handoff: .attachmentOverNewInterface, on: entry.bridge, at: now)
+            }
+        }
         return actions
     }
 

@@ -3,19 +3,21 @@ import NIOCore
 
 /// Something that happened at the site, handed to ``SiteAgentCore/handle(_:at:)``.
 public enum SiteAgentEvent: Sendable {
-    /// A frame captured on a host bridge (Ethernet).
-    case frame([UInt8])
+    /// A frame captured on a host bridge (Ethernet), and the bridge's name when known:
+    /// the VM is served on the bridge it announced itself on.
+    case frame([UInt8], bridge: String? = nil)
     /// A datagram on the signaling socket.
     case datagram(ByteBuffer, from: IPv4Address, port: UInt16)
     /// ``SiteAgentCore/nextDeadline`` passed.
     case timer
-    /// A hook or orchestrator says the VM arrived on this host.
-    case arrived(MACAddress)
+    /// A hook or orchestrator says the VM arrived on this host (on `bridge`, when the
+    /// runtime found it in a bridge's forwarding table).
+    case arrived(MACAddress, bridge: String? = nil)
     /// A hook or orchestrator says the VM left this host.
     case departed(MACAddress)
     /// At start: VMs found on the host's bridges (their forwarding tables), which may
     /// have been registered before a restart.
-    case present([MACAddress])
+    case present([MACAddress], bridge: String? = nil)
 }
 
 /// What the runtime must do, in order.

@@ -12,11 +12,11 @@ public struct SiteAgentRuntime: Sendable {
 
     /// Bootstraps metrics (once per process) and prepares the services. With `dataPlane`
     /// the agent serves its VMs through a ``UserSpaceSiteDataPlane`` (TUN device, tunnel,
-    /// policy routing, proxy ARP on the first configured bridge); without it (`--no-data-plane`)
+    /// policy routing, proxy ARP on the bridge each VM arrived on); without it (`--no-data-plane`)
     /// it runs for signaling only. The bridges are watched either way. The VMs the bridges'
     /// forwarding tables still hold (a restart of the agent) are handed to the daemon to be
     /// registered again.
-    public static func start(configuration: SiteAgentConfiguration, dataPlane: Bool,
+    public static func start(configuration: SiteAgentConfiguration, configurationPath: String? = nil, dataPlane: Bool,
                              logger: Logger) -> SiteAgentRuntime {
         var plane: (any SiteDataPlane)? = nil
         var tunnelMetrics: TunnelMetrics? = nil
@@ -26,32 +26,37 @@ public struct SiteAgentRuntime: Sendable {
                 configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)
-            plane = UserSpaceSiteDataPlane(tunnel: tunnel, bridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
+            plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
                                            configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }
-        return start(configuration: configuration, dataPlane: plane, tunnelMetrics: tunnelMetrics, logger: logger)
+        return start(configuration: configuration, configurationPath: configurationPath, dataPlane: plane,
+                     tunnelMetrics: tunnelMetrics, logger: logger)
     }
 
     /// As ``start(configuration:dataPlane:logger:)`` with a data plane of the caller's
     /// (nil: signaling only).
-    public static func start(configuration: SiteAgentConfiguration, dataPlane: (any SiteDataPlane)?,
-                             tunnelMetrics: TunnelMetrics? = nil, logger: Logger) -> SiteAgentRuntime {
+    /// With `configurationPath`, SIGHUP reloads that file.
+    public static func start(configuration: SiteAgentConfiguration, configurationPath: String? = nil,
+                             dataPlane: (any SiteDataPlane)?, tunnelMetrics: TunnelMetrics? = nil,
+                             logger: Logger) -> SiteAgentRuntime {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
-        let present = configuration.bridges.flatMap { BridgeForwardingTable.learnedMACs(bridge: $0, logger: logger) }
-        if !present.isEmpty { daemon.submit(.present(present)) }
+        for bridge in configuration.bridges {
+            let present = BridgeForwardingTable.learnedMACs(bridge: bridge, logger: logger)
+            if !present.isEmpty { daemon.submit(.present(present, bridge: bridge)) }
+        }
         var services: [any Service] = [
-            SiteAgentService(daemon: daemon),
+            SiteAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
             ControlService(path: configuration.controlSocket, logger: logger) { request in
-                await SiteAgentControl.answer(request, daemon: daemon)
+                await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges)
             },
         ]
         for bridge in configuration.bridges {
             services.append(LinkWatcher(interface: bridge, filter: LinkWatcher.announceFilter, threadName: "glm-\(bridge)",
                                         consequence: "VMs arriving on it will not be noticed", logger: logger) { frame in
-                daemon.submit(.frame(frame))
+                daemon.submit(.frame(frame, bridge: bridge))
             })
         }
         if let metrics = configuration.metrics {

@@ -27,6 +27,30 @@ struct ExchangeTests {
         #expect(moved.home.compactMap(\.notice).contains(.revocationAcknowledged(vm: SiteHarness.vm, site: "site-a", status: .success)))
     }
 
+    @Test("a VM is served on the bridge it announced itself on; an announce on another bridge moves it there")
+    func servedOnItsBridge() throws {
+        var h = SiteHarness()
+        let first = h.deliver(h.a.handle(.frame(FrameBuilder.selfAnnounce(mac: SiteHarness.vm), bridge: "br-tenant"), at: t),
+                              from: SiteHarness.siteA, at: t + 0.003)
+        let served = try #require(first.sites.served.first)
+        #expect(served.bridge == "br-tenant")
+
+        // Moved to another bridge of the same host, after the settling time: re-registered
+        // as a refresh, and served on the new bridge instead.
+        let later = t + SiteAgentTimers().announceSettling + 1
+        let moved = h.deliver(h.a.handle(.frame(FrameBuilder.selfAnnounce(mac: SiteHarness.vm), bridge: "br0"), at: later),
+                              from: SiteHarness.siteA, at: later + 0.003)
+        #expect(moved.sites.unserved == [served])
+        #expect(moved.sites.served.map(\.bridge) == ["br0"])
+        #expect(h.home.bindings[SiteHarness.vm]?.siteName == "site-a")
+
+        // A hook's `arrived` that names no bridge keeps the one the VM was last seen on.
+        let atB = later + 10
+        _ = h.b.handle(.frame(FrameBuilder.selfAnnounce(mac: SiteHarness.vm), bridge: "br-b"), at: atB)
+        let hooked = h.deliver(h.b.handle(.arrived(SiteHarness.vm), at: atB + 0.001), from: SiteHarness.siteB, at: atB + 0.004)
+        #expect(hooked.sites.served.map(\.bridge) == ["br-b"])
+    }
+
     @Test("retransmissions double from the RTT-derived first timeout, each with a fresh Timestamp")
     func retransmissionSchedule() {
         var site = SiteAgentCore(policy: SiteHarness.sitePolicy(SiteHarness.siteA, SiteHarness.keyA), now: t)

@@ -36,6 +36,22 @@ public struct SiteAgentConfiguration: Sendable {
         (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
     }
 
+    /// The keys whose new values differ from these and take effect only at a restart:
+    /// what the daemon binds, creates or sets up when it starts.
+    public func restartOnlyDifferences(from new: SiteAgentConfiguration) -> [String] {
+        var keys: [String] = []
+        if new.policy.address != policy.address { keys.append("address") }
+        if new.listenPort != listenPort { keys.append("port") }
+        if new.bridges != bridges { keys.append("bridges") }
+        if new.tunnelInterface != tunnelInterface || new.tunnelPort != tunnelPort || new.tunnelMTU != tunnelMTU {
+            keys.append("tunnel")
+        }
+        if new.controlSocket != controlSocket { keys.append("control-socket") }
+        if new.metrics != metrics { keys.append("metrics") }
+        if new.logLevel != logLevel { keys.append("log-level") }
+        return keys
+    }
+
     public static let defaultListenPort: UInt16 = 5436
     public static let defaultTunnelPort: UInt16 = 5437
     public static let defaultTunnelInterface = "glm0"

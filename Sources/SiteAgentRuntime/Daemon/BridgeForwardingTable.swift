@@ -19,6 +19,12 @@ public enum BridgeForwardingTable {
         return macs
     }
 
+    /// Whether `bridge` has learnt `mac` on one of its ports.
+    public static func holds(_ mac: MACAddress, bridge: String, command: String = "/usr/sbin/bridge") -> Bool {
+        learnedMACs(bridge: bridge, command: command, logger: Logger(label: "glm.bridge", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .contains(mac)
+    }
+
     /// The learnt MACs of `bridge`; empty (and logged) when `bridge` cannot be run.
     public static func learnedMACs(bridge: String, command: String = "/usr/sbin/bridge", logger: Logger) -> [MACAddress] {
         let process = Process()

@@ -7,9 +7,10 @@ import SiteAgentCore
 /// * `status` — JSON: every VM known here with its state (`registering`, `served`) and,
 ///   when served, the addresses its home agent gave.
 /// * `notify arrived MAC`, `notify departed MAC` — what a libvirt hook or an
-///   orchestrator says; answered `{"ok":true}` once handed to the daemon.
+///   orchestrator says; answered `{"ok":true}` once handed to the daemon. An arrived VM
+///   is served on the first of `bridges` whose forwarding table holds its MAC.
 public enum SiteAgentControl {
-    public static func answer(_ request: String, daemon: SiteAgentDaemon) async -> [UInt8] {
+    public static func answer(_ request: String, daemon: SiteAgentDaemon, bridges: [String] = []) async -> [UInt8] {
         let words = request.split(separator: " ", omittingEmptySubsequences: true)
         switch words.first {
         case "status":
@@ -19,7 +20,9 @@ public enum SiteAgentControl {
                 return error("usage: notify arrived|departed MAC")
             }
             switch words[1] {
-            case "arrived": daemon.submit(.arrived(mac))
+            case "arrived":
+                let bridge = bridges.first { BridgeForwardingTable.holds(mac, bridge: $0) }
+                daemon.submit(.arrived(mac, bridge: bridge))
             case "departed": daemon.submit(.departed(mac))
             default: return error("the event must be arrived or departed, not '\(words[1])'")
             }

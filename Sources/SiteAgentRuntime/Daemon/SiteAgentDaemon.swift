@@ -14,13 +14,19 @@ import SiteAgentCore
 /// batch; the batch's datagrams go out together once its data-plane changes are made
 /// (a BRA leaves after the VM is no longer served).
 public actor SiteAgentDaemon {
+    /// What the inbox carries: the core's events, and reloaded configurations.
+    enum Input: Sendable {
+        case event(SiteAgentEvent)
+        case reload(SiteAgentConfiguration)
+    }
+
     private var core: SiteAgentCore
-    private let configuration: SiteAgentConfiguration
+    private var configuration: SiteAgentConfiguration
     private let dataPlane: (any SiteDataPlane)?
     private let reporter: SiteNoticeReporter
     private let logger: Logger
     private let group: EventLoopGroup
-    private let inbox = EventInbox<SiteAgentEvent>()
+    private let inbox = EventInbox<Input>()
     private var channel: SignalingChannel?
     private var alarm = DeadlineAlarm()
     private let servedGauge = Gauge(label: "glm_site_served_vms")
@@ -41,7 +47,15 @@ public actor SiteAgentDaemon {
     /// Hands an event to the daemon: a captured frame, `arrived`, `departed`, `present`.
     /// Events are handled in the order given.
     public nonisolated func submit(_ event: SiteAgentEvent) {
-        inbox.submit(event)
+        inbox.submit(.event(event))
+    }
+
+    /// Hands the daemon a reloaded configuration (SIGHUP). The home agents, their keys and
+    /// VMs, and the timers take effect at once; what is bound or created at start (the
+    /// address and port, bridges, tunnel, control socket, metrics, log level) needs a
+    /// restart and is kept as it is, with a warning naming it.
+    public nonisolated func reload(_ configuration: SiteAgentConfiguration) {
+        inbox.submit(.reload(configuration))
     }
 
     /// Ends ``run()``: the socket closes and the data plane is undone.
@@ -68,7 +82,7 @@ public actor SiteAgentDaemon {
         let inbox = self.inbox
         channel = try await SignalingChannel.bind(
             address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in
-            inbox.submit(.datagram(datagram.bytes, from: datagram.from, port: datagram.port))
+            inbox.submit(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port)))
         }
         logger.info("site agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
@@ -82,12 +96,17 @@ public actor SiteAgentDaemon {
         logger.info("site agent stopped", metadata: ["served": "\(core.served.count)"])
     }
 
-    private func handle(_ batch: [SiteAgentEvent]) async {
+    private func handle(_ batch: [Input]) async {
         let started = ContinuousClock.now
         var actions: [SiteAgentAction] = []
-        for event in batch {
-            if case .timer = event { alarm.fired() }
-            actions += core.handle(event, at: Self.now())
+        for input in batch {
+            switch input {
+            case .event(let event):
+                if case .timer = event { alarm.fired() }
+                actions += core.handle(event, at: Self.now())
+            case .reload(let newConfiguration):
+                actions += reload(newConfiguration)
+            }
         }
         await perform(actions)
         armTimer()
@@ -120,7 +139,21 @@ public actor SiteAgentDaemon {
 
     private func armTimer() {
         let inbox = self.inbox
-        alarm.arm(for: core.nextDeadline, now: Self.now) { inbox.submit(.timer) }
+        alarm.arm(for: core.nextDeadline, now: Self.now) { inbox.submit(.event(.timer)) }
+    }
+
+    private func reload(_ newConfiguration: SiteAgentConfiguration) -> [SiteAgentAction] {
+        let kept = configuration.restartOnlyDifferences(from: newConfiguration)
+        if !kept.isEmpty {
+            logger.warning("configuration keys that need a restart were kept as they are",
+                           metadata: ["keys": "\(kept.joined(separator: ", "))"])
+        }
+        var policy = newConfiguration.policy
+        policy.address = configuration.policy.address
+        configuration.policy = policy
+        logger.info("configuration reloaded", metadata: ["home_agents": "\(policy.homeAgents.count)",
+                                                         "vms": "\(policy.homeAgents.map(\.vms.count).reduce(0, +))"])
+        return core.reload(policy, at: Self.now())
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }

@@ -20,9 +20,10 @@ import Synchronization
 ///   The VM's own configuration (address, default route via its home gateway) is left
 ///   as it is; no gratuitous ARP is needed, as the VM asks for its gateway's MAC anew.
 ///
-/// The bridge is the first one the configuration lists (the core does not tell on which
-/// bridge a VM arrived). `proxy_arp` is turned on for a bridge while it serves a VM and
-/// put back when its last VM leaves. Everything installed in the OS is undone on
+/// The bridge is the one the VM announced itself on (or was found on in a bridge's
+/// forwarding table); when nobody knows, the first one the configuration lists.
+/// `proxy_arp` is turned on for a bridge while it serves a VM and put back when its last
+/// VM leaves. Everything installed in the OS is undone on
 /// ``stop()``; what a killed agent left behind is undone at the next ``start()``, from
 /// the configurator's journal.
 public final class UserSpaceSiteDataPlane: SiteDataPlane {
@@ -33,17 +34,19 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
 
     private let tunnel: any TunnelDataPlane
     private let configurator: NetworkConfigurator
-    private let bridge: String
+    private let defaultBridge: String
     private let mtu: Int
     private let logger: Logger
-    /// The VMs served, by address; and the `proxy_arp` value the bridge had before.
-    private let state = Mutex<(served: Set<IPv4Address>, proxyARPBefore: String?)>(([], nil))
+    /// The bridge each served VM is on, by address; and the `proxy_arp` value each bridge
+    /// serving a VM had before.
+    private let state = Mutex<(served: [IPv4Address: String], proxyARPBefore: [String: String])>(([:], [:]))
 
-    public init(tunnel: any TunnelDataPlane, bridge: String, mtu: Int,
+    /// `defaultBridge` serves the VMs whose bridge nobody told.
+    public init(tunnel: any TunnelDataPlane, defaultBridge: String, mtu: Int,
                 configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
         self.tunnel = tunnel
         self.configurator = configurator
-        self.bridge = bridge
+        self.defaultBridge = defaultBridge
         self.mtu = mtu
         self.logger = logger
     }
@@ -61,29 +64,33 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     }
 
     public func serve(_ vm: ServedVM) async throws {
+        let bridge = vm.bridge ?? defaultBridge
         try await tunnel.install(TunnelRoute(address: vm.address, peer: vm.homeAgent, framing: vm.framing, role: .anchored))
-        let first = state.withLock { $0.served.isEmpty }
+        let first = state.withLock { state in !state.served.values.contains(bridge) }
         if first {
             let before = try configurator.value(of: .ipv4("proxy_arp", interface: bridge))
             try configurator.set(.ipv4("forwarding", interface: bridge), to: "1")
             try configurator.set(.ipv4Neighbour("proxy_delay", interface: bridge), to: "0")
             try configurator.set(.ipv4("proxy_arp", interface: bridge), to: "1")
-            state.withLock { if $0.proxyARPBefore == nil { $0.proxyARPBefore = before } }
+            state.withLock { state in
+                if state.proxyARPBefore[bridge] == nil { state.proxyARPBefore[bridge] = before }
+            }
         }
-        try configurator.apply(osChanges(vm))
-        state.withLock { _ = $0.served.insert(vm.address) }
+        try configurator.apply(osChanges(vm, bridge: bridge))
+        state.withLock { $0.served[vm.address] = bridge }
         logger.info("serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)", "bridge": "\(bridge)",
                                              "home_agent": "\(vm.homeAgent)", "gateway": "\(vm.gateway)"])
     }
 
     public func unserve(_ vm: ServedVM) async throws {
-        try configurator.revert(osChanges(vm))
+        let bridge = state.withLock { $0.served[vm.address] } ?? vm.bridge ?? defaultBridge
+        try configurator.revert(osChanges(vm, bridge: bridge))
         try await tunnel.remove(vm.address, prefixLength: 32)
-        let (last, before) = state.withLock { state in
-            let removed = state.served.remove(vm.address) != nil
-            return (removed && state.served.isEmpty, state.proxyARPBefore)
+        let before: String? = state.withLock { state in
+            guard state.served.removeValue(forKey: vm.address) != nil, !state.served.values.contains(bridge) else { return nil }
+            return state.proxyARPBefore.removeValue(forKey: bridge)
         }
-        if last, let before {
+        if let before {
             try configurator.set(.ipv4("proxy_arp", interface: bridge), to: before)
         }
         logger.info("no longer serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)"])
@@ -96,7 +103,7 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         }
     }
 
-    private func osChanges(_ vm: ServedVM) -> [NetworkChange] {
+    private func osChanges(_ vm: ServedVM, bridge: String) -> [NetworkChange] {
         [.route(to: vm.address, device: bridge),
          .rule(from: vm.address, table: Self.table, priority: Self.rulePriority)]
     }
