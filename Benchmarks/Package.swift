@@ -47,6 +47,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `swift run -c release SiteAgentBenchmarks` (root): announce → PBU and PBA → served
+        // at the site, on the wire, with the real agents in namespaces.
+        .executableTarget(
+            name: "SiteAgentBenchmarks",
+            dependencies: [
+                .product(name: "GLMWire", package: "GLM"),
+                .product(name: "PacketCapture", package: "GLM"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // `swift package benchmark`: percentiles, baselines and threshold checks.
         .executableTarget(
             name: "SignalingBenchmarks",

@@ -1,5 +1,6 @@
 import Foundation
 import GLMWire
+import Synchronization
 
 /// Facts about a network interface of the current network namespace, and sending a
 /// raw Ethernet frame on it.
@@ -25,6 +26,23 @@ public enum NetworkInterface {
         return index == 0 ? nil : Int32(bitPattern: index)
     }
 
+    /// One `AF_PACKET` socket for every frame this process sends, opened at the first and
+    /// kept: closing a packet socket waits for an RCU grace period in the kernel (about
+    /// 10 ms), which a handoff's critical path cannot afford. Bound to protocol 0, it
+    /// receives nothing.
+    private static let sender = Mutex<Int32>(-1)
+
+    private static func sendingSocket() throws(DataPlaneError) -> Int32 {
+        let descriptor = sender.withLock { descriptor in
+            if descriptor < 0 {
+                descriptor = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            }
+            return descriptor
+        }
+        guard descriptor >= 0 else { throw DataPlaneError(.socket, systemError: errno, "AF_PACKET socket") }
+        return descriptor
+    }
+
     /// Sends one complete Ethernet frame on `name` through an `AF_PACKET` socket
     /// (needs CAP_NET_RAW); the frame's first six octets are its destination.
     public static func send(frame: [UInt8], on name: String) throws(DataPlaneError) {
@@ -35,11 +53,7 @@ public enum NetworkInterface {
             throw DataPlaneError(.interface, "\(name): no such interface")
         }
         let etherType = UInt16(frame[12]) << 8 | UInt16(frame[13])
-        let descriptor = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else {
-            throw DataPlaneError(.socket, systemError: errno, "AF_PACKET socket for \(name)")
-        }
-        defer { close(descriptor) }
+        let descriptor = try sendingSocket()
         // struct sockaddr_ll: family u16, protocol u16 (network order), ifindex i32,
         // hatype u16, pkttype u8, halen u8, addr[8].
         var address = [UInt8](repeating: 0, count: 20)
