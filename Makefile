@@ -33,9 +33,10 @@ fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh
 
 # Codec figures, home agent figures, and the tunnel against kernel forwarding (root, iperf3).
-bench: deps
+bench: release
 	cd Benchmarks && $(SWIFT) run -c release GLMWireBenchmarks
 	cd Benchmarks && $(SWIFT) run -c release HomeAgentBenchmarks
+	cd Benchmarks && $(SWIFT) run -c release SiteAgentBenchmarks
 	command -v iperf3 >/dev/null || apt-get install -y -qq iperf3 >/dev/null
 	Benchmarks/tunnel-throughput.sh 5 3
 
