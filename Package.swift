@@ -225,7 +225,8 @@ let package = Package(
         // migrated along a route while the prober runs, the report (JSON and SVG).
         .target(
             name: "LabScenario",
-            dependencies: ["LabNetwork", "LabVM", "LabProcesses", "PacketCapture", "GLMWire"]
+            dependencies: ["LabNetwork", "LabVM", "LabProcesses", "PacketCapture", "GLMWire",
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The WAN's programs, run inside the lab's namespaces: the delay line and the prober.
         .executableTarget(

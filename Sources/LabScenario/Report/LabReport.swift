@@ -1,0 +1,87 @@
+import Foundation
+
+/// What `make demo` reports: the lab's parameters and one record per migration, written
+/// as JSON (`REPORT=path`), summed up for a person in ``summary``, and drawn by
+/// ``TimelineChart``.
+public struct LabReport: Codable, Hashable, Sendable {
+    public struct Parameters: Codable, Hashable, Sendable {
+        public var sites: Int
+        /// One-way delay between the home agent and each site.
+        public var oneWayDelayMilliseconds: Double
+        public var lossPercent: Double
+        public var vms: Int
+        /// The locations each VM visits, in order: `home`, `site-a`, …
+        public var route: [String]
+        public var modes: [String]
+        public var probeIntervalMilliseconds: Double
+
+        public init(sites: Int, oneWayDelayMilliseconds: Double, lossPercent: Double, vms: Int, route: [String],
+                    modes: [String], probeIntervalMilliseconds: Double) {
+            self.sites = sites
+            self.oneWayDelayMilliseconds = oneWayDelayMilliseconds
+            self.lossPercent = lossPercent
+            self.vms = vms
+            self.route = route
+            self.modes = modes
+            self.probeIntervalMilliseconds = probeIntervalMilliseconds
+        }
+    }
+
+    public var parameters: Parameters
+    /// When the run started and ended (seconds since 1970).
+    public var started: Double
+    public var finished: Double
+    public var migrations: [MigrationRecord]
+
+    public init(parameters: Parameters, started: Double, finished: Double, migrations: [MigrationRecord]) {
+        self.parameters = parameters
+        self.started = started
+        self.finished = finished
+        self.migrations = migrations
+    }
+
+    /// The report as pretty-printed JSON with sorted keys.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// The table a person reads at the end of `make demo`.
+    public var summary: String {
+        var lines: [String] = []
+        let p = parameters
+        lines.append("GLM lab: \(p.vms) VM(s), \(p.sites) sites, one-way WAN delay \(Self.format(p.oneWayDelayMilliseconds)) ms"
+                     + (p.lossPercent > 0 ? ", loss \(Self.format(p.lossPercent)) %" : "")
+                     + ", probes every \(Self.format(p.probeIntervalMilliseconds)) ms")
+        lines.append("")
+        let header = ["vm", "mode", "from → to", "WAN RTT", "QEMU downtime", "traffic gap", "mobility overhead",
+                      "probes lost", "lost outside downtime"]
+        var rows: [[String]] = []
+        for record in migrations {
+            rows.append([record.vm, record.mode, "\(record.from) → \(record.to)",
+                         Self.milliseconds(record.wanRoundTripMilliseconds),
+                         Self.milliseconds(record.qemuDowntimeMilliseconds),
+                         record.trafficGapMilliseconds.map(Self.milliseconds) ?? "-",
+                         record.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
+                         "\(record.probes.lost)/\(record.probes.sent)",
+                         "\(record.probes.lostOutsideDowntime)"])
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+        }
+        lines.append(line(header))
+        lines.append(line(widths.map { String(repeating: "─", count: $0) }))
+        lines += rows.map(line)
+        lines.append("")
+        lines.append("Mobility overhead: the traffic gap minus QEMU's own downtime, i.e. what the network's handoff added.")
+        return lines.joined(separator: "\n")
+    }
+
+    static func milliseconds(_ value: Double) -> String { "\(format(value)) ms" }
+
+    static func format(_ value: Double) -> String {
+        String(format: value.magnitude >= 100 ? "%.0f" : "%.1f", value)
+    }
+}
