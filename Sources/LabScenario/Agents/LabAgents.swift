@@ -1,0 +1,126 @@
+import Foundation
+import LabNetwork
+import LabProcesses
+
+/// GLM as an operator runs it in the lab: `home-agent run --config …` on the origin
+/// site's host and `site-agent run --config …` on every site's hypervisor host, with
+/// configuration files the lab writes (keys generated per run, in key files of mode
+/// 0600), and what the operator's tools say of them: the home agent's bindings and each
+/// site agent's status.
+public final class LabAgents: @unchecked Sendable {
+    /// The agents' programs.
+    public struct Programs: Sendable {
+        public var homeAgent: String
+        public var siteAgent: String
+
+        public init(homeAgent: String, siteAgent: String) {
+            self.homeAgent = homeAgent
+            self.siteAgent = siteAgent
+        }
+
+        /// The programs in `folder` (a build folder: `.build/release`).
+        public init(folder: String) {
+            self.init(homeAgent: "\(folder)/home-agent", siteAgent: "\(folder)/site-agent")
+        }
+    }
+
+    // Set in init, read afterwards.
+    public let topology: LabTopology
+    public let programs: Programs
+    public let vms: [VMProfile]
+    /// The folder holding the configurations, keys, databases, sockets and logs.
+    public let folder: String
+    private var homeAgent: ChildProcess?
+    private var siteAgents: [Int: ChildProcess] = [:]
+
+    /// Writes the configurations and starts every agent; returns once each answers on its
+    /// control socket. `expectedRoundTrip` is the WAN round trip the site agents start
+    /// their retransmission timers from (what an operator would configure).
+    public init(topology: LabTopology, programs: Programs, vms: [VMProfile], expectedRoundTrip: Duration) async throws {
+        self.topology = topology
+        self.programs = programs
+        self.vms = vms
+        folder = topology.file("agents")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let configuration = LabAgentConfiguration(topology: topology, vms: vms, folder: folder,
+                                                  expectedRoundTrip: expectedRoundTrip)
+        do {
+            try configuration.write()
+            homeAgent = try topology.spawn(topology.home, [programs.homeAgent, "run", "--config", configuration.homeAgentFile])
+            for site in 1...topology.sites.count {
+                siteAgents[site] = try topology.spawn(topology.namespace(of: .site(site)),
+                                                      [programs.siteAgent, "run", "--config", configuration.siteAgentFile(site)])
+            }
+            try await waitForControlSockets()
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    public var homeAgentSocket: String { "\(folder)/home-agent.sock" }
+    public func siteAgentSocket(_ site: Int) -> String { "\(folder)/site\(site).sock" }
+    public var homeAgentLog: String? { homeAgent.map { _ in "\(folder)/home-agent.log" } }
+
+    private func waitForControlSockets() async throws {
+        let sockets = [homeAgentSocket] + (1...topology.sites.count).map(siteAgentSocket)
+        let ready = await waitUntil(timeout: .seconds(20)) {
+            for child in [homeAgent] + siteAgents.values.map(Optional.some) where child?.status != -1 {
+                return true  // one exited: stop waiting and say so below
+            }
+            return sockets.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+        }
+        if let exited = ([homeAgent] + siteAgents.values.map(Optional.some)).compactMap({ $0 }).first(where: { $0.status != -1 }) {
+            throw LabTopology.LabError("an agent exited at start (status \(exited.status)): \(exited.standardError)")
+        }
+        guard ready else { throw LabTopology.LabError("the agents' control sockets did not appear within 20 s") }
+    }
+
+    /// The home agent's bindings: VM MAC → site name.
+    public func bindings() async throws -> [String: String] {
+        let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket, "--json"],
+                                           timeout: .seconds(10))
+        guard run.succeeded, let rows = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]] else {
+            throw LabTopology.LabError("home-agent bindings: \(run.standardError)")
+        }
+        var sites: [String: String] = [:]
+        for row in rows {
+            if let vm = row["vm"] as? String { sites[vm] = row["site"] as? String ?? "?" }
+        }
+        return sites
+    }
+
+    /// What `site-agent status` says at `site`: VM MAC → its state (`registering`, `served`).
+    public func status(site: Int) async throws -> [String: String] {
+        let run = try await ProgramRun.run(programs.siteAgent, ["status", "--socket", siteAgentSocket(site)], timeout: .seconds(10))
+        guard run.succeeded, let object = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any],
+              let vms = object["vms"] as? [[String: Any]] else {
+            throw LabTopology.LabError("site-agent status at site \(site): \(run.standardOutput) \(run.standardError)")
+        }
+        var states: [String: String] = [:]
+        for vm in vms {
+            if let mac = vm["mac"] as? String { states[mac] = vm["state"] as? String ?? "?" }
+        }
+        return states
+    }
+
+    /// The site agent at `site`, for a test that signals it.
+    public func siteAgent(_ site: Int) -> ChildProcess? { siteAgents[site] }
+
+    /// SIGTERM to every agent, and a wait for each to finish its teardown; what each wrote
+    /// to standard error is kept beside its configuration.
+    public func stop() async {
+        for child in siteAgents.values.map(Optional.some) + [homeAgent] {
+            guard let child else { continue }
+            child.signal(SIGTERM)
+        }
+        for (name, child) in siteAgents.map({ ("site\($0.key)", $0.value) }) + [("home-agent", homeAgent)].compactMap({ pair in
+            pair.1.map { (pair.0, $0) }
+        }) {
+            if !(await child.waitForExit(timeout: .seconds(10))) { child.kill() }
+            try? child.standardError.write(toFile: "\(folder)/\(name).log", atomically: true, encoding: .utf8)
+        }
+        homeAgent = nil
+        siteAgents = [:]
+    }
+}

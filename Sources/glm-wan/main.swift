@@ -1,2 +1,0 @@
-// Replaced as the target is written.
-print("glm-wan: not built yet")
