@@ -265,7 +265,8 @@ let package = Package(
         // The real daemons, as operators run them, in the namespace lab.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LabSupport", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LabSupport", "LabNetwork", "LabScenario", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire",
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -86,7 +86,7 @@ struct ProbeOptions {
           glm-tunnel-probe tcp-source --to ADDR:PORT --bytes N
           glm-tunnel-probe register --from ADDR --to ADDR [--port 5436] [--source-port P] --spi N --key HEX
                  --mac MAC [--lifetime UNITS] [--sequence N] [--wait S] [--linger S]
-          glm-tunnel-probe announce --interface IF --mac MAC [--count N]
+          glm-tunnel-probe announce --interface IF --mac MAC [--count N] [--interval-ms MS] [--guest-address ADDR]
 
         """.utf8))
         exit(2)

@@ -65,11 +65,21 @@ enum SiteEnd {
 
     /// `announce`: QEMU's announce for `--mac` (a broadcast RARP from the VM's own MAC),
     /// sent `--count` times on `--interface`.
+    /// What a migrated VM sends as it resumes: QEMU's announces (RARP, `--count` of them,
+    /// `--interval-ms` apart) and, with `--guest-address`, the guest's own gratuitous ARP
+    /// after the first, as a Linux guest with virtio-net's announce feature sends it.
     static func announce(_ options: ProbeOptions) throws {
-        let frame = FrameBuilder.selfAnnounce(mac: options.mac("--mac"))
+        let mac = options.mac("--mac")
+        let frame = FrameBuilder.selfAnnounce(mac: mac)
         let interface = options.required("--interface")
-        for _ in 0..<options.int("--count", default: 1) {
+        let interval = options.int("--interval-ms", default: 0)
+        let guest = options.string("--guest-address").map { _ in options.address("--guest-address") }
+        for index in 0..<options.int("--count", default: 1) {
+            if index > 0, interval > 0 { usleep(UInt32(interval * 1000)) }
             try NetworkInterface.send(frame: frame, on: interface)
+            if index == 0, let guest {
+                try NetworkInterface.send(frame: FrameBuilder.gratuitousARP(mac: mac, ipv4: guest, padded: true), on: interface)
+            }
         }
         say("announced on \(interface)")
     }

@@ -108,8 +108,11 @@ public final class LabAgents: @unchecked Sendable {
     public func siteAgent(_ site: Int) -> ChildProcess? { siteAgents[site] }
 
     /// SIGTERM to every agent, and a wait for each to finish its teardown; what each wrote
-    /// to standard error is kept beside its configuration.
-    public func stop() async {
+    /// to standard error is kept beside its configuration. Returns each agent's exit
+    /// status by name (`home-agent`, `site1`, …); a killed agent's is -1.
+    @discardableResult
+    public func stop() async -> [String: Int32] {
+        var statuses: [String: Int32] = [:]
         for child in siteAgents.values.map(Optional.some) + [homeAgent] {
             guard let child else { continue }
             child.signal(SIGTERM)
@@ -117,10 +120,16 @@ public final class LabAgents: @unchecked Sendable {
         for (name, child) in siteAgents.map({ ("site\($0.key)", $0.value) }) + [("home-agent", homeAgent)].compactMap({ pair in
             pair.1.map { (pair.0, $0) }
         }) {
-            if !(await child.waitForExit(timeout: .seconds(10))) { child.kill() }
+            if await child.waitForExit(timeout: .seconds(10)) {
+                statuses[name] = child.status
+            } else {
+                child.kill()
+                statuses[name] = -1
+            }
             try? child.standardError.write(toFile: "\(folder)/\(name).log", atomically: true, encoding: .utf8)
         }
         homeAgent = nil
         siteAgents = [:]
+        return statuses
     }
 }
