@@ -178,4 +178,41 @@ struct SiteMoveLabTests {
         let statuses = await agents.stop()
         #expect(statuses.values.allSatisfy { $0 == 0 }, "every agent stops cleanly on SIGTERM: \(statuses)")
     }
+
+    @Test("SIGHUP: a VM taken out of the site's configuration is released; a bad file is refused and the agent runs on")
+    func reloadOnSIGHUP() async throws {
+        guard let tools = Self.tools() else { return }
+        let (topology, vm, agents) = try await Self.lab(tools)
+        defer { topology.remove() }
+        try await topology.moveVethVM(vm, to: .site(1))
+        try await Self.announce(topology, vm, tools)
+        let served = await waitUntil(timeout: .seconds(5)) {
+            await Self.placement(agents, vm.mac) == Placement(binding: "site-a", siteA: "served", siteB: nil)
+        }
+        #expect(served, "served at site A")
+        let site = try #require(agents.siteAgent(1))
+        let file = agents.folder + "/site1.yaml"
+        let original = try String(contentsOfFile: file, encoding: .utf8)
+
+        // A file that does not load: refused with file and line, nothing changes.
+        try (original + "  bogus-key: 1\n").write(toFile: file, atomically: true, encoding: .utf8)
+        site.signal(SIGHUP)
+        let refused = await waitUntil(timeout: .seconds(5)) { site.standardError.contains("configuration not reloaded") }
+        #expect(refused && site.standardError.contains("site1.yaml:"), "\(site.standardError.suffix(600))")
+        #expect(site.status == -1, "still running")
+        #expect(await Self.placement(agents, vm.mac) == Placement(binding: "site-a", siteA: "served", siteB: nil))
+
+        // The VM no longer listed: released here, deregistered at the home agent.
+        try original.replacingOccurrences(of: "vms: [\"\(vm.mac)\"]", with: "vms: []")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        site.signal(SIGHUP)
+        let released = await waitUntil(timeout: .seconds(5)) {
+            await Self.placement(agents, vm.mac) == Placement(binding: nil, siteA: nil, siteB: nil)
+        }
+        #expect(released, "released at site A and at the home agent")
+        let rules = try await topology.output(["-n", topology.namespace(of: .site(1)), "rule", "show"])
+        #expect(!rules.contains(Self.vm.address), "site A no longer serves it: \(rules)")
+        let statuses = await agents.stop()
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "\(statuses)")
+    }
 }
