@@ -4,6 +4,9 @@
 set -euo pipefail
 
 packages=(libpcap-dev pkg-config tshark tcpdump iproute2 iputils-ping)
+# The lab's VM: QEMU under TCG, and busybox and cpio for its initramfs (the guest kernel
+# itself is fetched at run time into the lab's cache; see Docs/lab-vm.md).
+packages+=(qemu-system-x86 busybox-static cpio)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -104,6 +104,36 @@ public final class LabAgents: @unchecked Sendable {
         return states
     }
 
+    /// `site-agent notify --event arrived` at `host`, as the libvirt hook does for a guest
+    /// started there.
+    public func notifyArrived(_ mac: String, at host: LabTopology.Host) async throws {
+        guard case .site(let site) = host else { return }
+        let run = try await ProgramRun.run(programs.siteAgent, ["notify", "--vm", mac, "--event", "arrived",
+                                                                "--socket", siteAgentSocket(site)], timeout: .seconds(10))
+        guard run.succeeded else { throw LabTopology.LabError("site-agent notify: \(run.standardOutput) \(run.standardError)") }
+    }
+
+    /// Waits until the agents agree that `vm` is at `host`: at home, no binding; at a site,
+    /// a binding there and the site serving it; and the host it left (`leaving`) no longer
+    /// holding it. Returns what was wrong after `timeout`, or nil.
+    public func waitForPlacement(_ vm: VMProfile, at host: LabTopology.Host, leaving: LabTopology.Host?,
+                                 timeout: Duration = .seconds(5)) async -> String? {
+        var last = ""
+        let agreed = await waitUntil(timeout: timeout) {
+            let binding = (try? await bindings())?[vm.mac]
+            var state: String? = nil
+            if case .site(let site) = host { state = (try? await status(site: site))?[vm.mac] }
+            var left: String? = nil
+            if case .site(let site) = leaving { left = (try? await status(site: site))?[vm.mac] }
+            last = "binding \(binding ?? "none"), state there \(state ?? "none"), state at the host left \(left ?? "none")"
+            switch host {
+            case .home: return binding == nil && left == nil
+            case .site: return binding == host.reportName && state == "served" && left == nil
+            }
+        }
+        return agreed ? nil : "\(vm.name) at \(host.reportName): the agents did not agree in time (\(last))"
+    }
+
     /// The site agent at `site`, for a test that signals it.
     public func siteAgent(_ site: Int) -> ChildProcess? { siteAgents[site] }
 

@@ -1,0 +1,35 @@
+import Foundation
+import LabNetwork
+import LabProcesses
+
+/// The correspondent's prober for one VM: `glm-wan probe` in the correspondent's
+/// namespace, numbered ICMP echoes at a fixed interval until stopped.
+final class ProbeRun: @unchecked Sendable {
+    let vm: VMProfile
+    let file: String
+    private let process: ChildProcess
+
+    init(vm: VMProfile, topology: LabTopology, program: String, interval: Duration, file: String) async throws {
+        self.vm = vm
+        self.file = file
+        let milliseconds = Double(interval.components.seconds) * 1000 + Double(interval.components.attoseconds) / 1e15
+        process = try topology.spawn(topology.cn, [program, "probe", "--target", vm.address,
+                                                   "--interval-ms", "\(milliseconds)", "--output", file])
+        let started = await waitUntil(timeout: .seconds(10)) {
+            process.status != -1 || process.standardOutput.contains("probing")
+        }
+        guard started, process.status == -1 else {
+            throw ScenarioError("the prober for \(vm.name) did not start: \(process.standardError)")
+        }
+    }
+
+    /// Stops probing (SIGTERM; the prober waits a second for late replies) and reads the log.
+    func stop() async throws -> ProbeLog {
+        process.signal(SIGTERM)
+        guard await process.waitForExit(timeout: .seconds(10)) else {
+            process.kill()
+            throw ScenarioError("the prober for \(vm.name) did not stop")
+        }
+        return try ProbeLog(contentsOfFile: file)
+    }
+}

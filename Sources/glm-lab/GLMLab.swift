@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct GLMLab: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glm-lab",
+        abstract: "The GLM lab: real QEMU VMs live-migrated across emulated WAN sites while traffic flows.",
+        subcommands: [DemoCommand.self],
+        defaultSubcommand: DemoCommand.self
+    )
+}

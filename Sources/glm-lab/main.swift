@@ -1,2 +1,0 @@
-// Replaced as the target is written.
-print("glm-lab: not built yet")
