@@ -3,7 +3,7 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 
-.PHONY: all deps build release test demo fuzz fuzz-build bench clean
+.PHONY: all deps build release test demo decode-demo fuzz fuzz-build bench clean
 
 all: build
 
@@ -22,10 +22,14 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Until the lab arrives: encode a signaling exchange into a capture, then decode it
-# with glmctl and with tshark side by side.
+# The lab: a real QEMU VM live-migrated across emulated WAN sites while traffic flows,
+# and the report (REPORT=path for the JSON; LAB_OPTIONS for the lab's options).
 demo: release
 	@scripts/demo.sh
+
+# The signaling of a handoff encoded into a capture and decoded by glmctl and tshark.
+decode-demo: release
+	@scripts/decode-demo.sh
 
 # libFuzzer on the signaling and tunnel decoders; inputs that crash are kept in
 # Tests/GLMWireTests/Regressions by scripts/fuzz.sh.

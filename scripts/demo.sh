@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
-# What `make demo` shows until the lab arrives: a registration, its acknowledgement, the
-# revocation of the previous site, a heartbeat and a de-registration, encoded by GLMWire
-# into Docs/examples/handoff.pcap, decoded by glmctl and, independently, by tshark.
+# `make demo`: the GLM lab. A real QEMU VM boots at home and is live-migrated
+# home → site A → site B → site C → home across emulated WAN sites (3 ms one way each)
+# while the correspondent probes it every millisecond; the home agent and a site agent on
+# every site run as an operator runs them. Prints the summary; writes the JSON report,
+# the SVG timeline, the captures and the logs (REPORT=path, default reports/<time>/).
+# Options through LAB_OPTIONS, e.g. LAB_OPTIONS="--delay-ms 30 --sites 2 --route home,a,b,home".
+# Everything the lab starts and makes is removed at the end, also on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-glmctl=.build/release/glmctl
-capture=Docs/examples/handoff.pcap
-keys=Docs/examples/handoff.keys
-
-echo "== glmctl decode $capture --keys $keys"
-"$glmctl" decode "$capture" --keys "$keys"
-echo
-echo "== the same, as JSON (first message)"
-"$glmctl" decode "$capture" --keys "$keys" --json | head -n 1
-echo
-echo "== tshark's reading of the same capture"
-tshark -n -r "$capture" 2>/dev/null
-echo
-tshark -n -r "$capture" -T fields -E header=y -E separator=/t -E occurrence=f \
-    -e frame.number -e mip6.mhtype -e mip6.bu.seqnr -e mip6.ba.status -e mip6.bri_r.trigger \
-    -e mip6.ipv4ha.ha -e mip6.ipv4dra.dra -e mip6.gre_key -e mip6.auth.mobility_spi 2>/dev/null |
-    awk -F'\t' -v OFS='\t' '{ for (i = 1; i <= NF; i++) if ($i == "") $i = "-"; print }' | column -t
+if [ "$(id -u)" -ne 0 ]; then
+    echo "demo: the lab needs root (network namespaces, TUN and TAP devices)" >&2
+    exit 1
+fi
+arguments=()
+if [ -n "${REPORT:-}" ]; then
+    arguments+=(--report "$REPORT")
+fi
+# shellcheck disable=SC2086
+exec .build/release/glm-lab demo "${arguments[@]}" ${LAB_OPTIONS:-}

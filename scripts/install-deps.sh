@@ -7,6 +7,9 @@ packages=(libpcap-dev pkg-config tshark tcpdump iproute2 iputils-ping)
 # The lab's VM: QEMU under TCG, and busybox and cpio for its initramfs (the guest kernel
 # itself is fetched at run time into the lab's cache; see Docs/lab-vm.md).
 packages+=(qemu-system-x86 busybox-static cpio)
+# The site agent's bridge redirect (nftables, bridge family) and the lab's real-time
+# priority for the agents (chrt, util-linux).
+packages+=(nftables util-linux)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -26,7 +26,10 @@ public struct SiteAgentRuntime: Sendable {
                 configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)
+            let redirect = BridgeRedirect(bridges: configuration.bridges, tunnelInterface: configuration.tunnelInterface,
+                                          logger: logger)
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
+                                           redirect: redirect, vms: configuration.configuredVMs,
                                            configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }

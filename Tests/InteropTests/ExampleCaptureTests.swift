@@ -2,7 +2,7 @@ import Foundation
 import GLMWire
 import Testing
 
-/// `Docs/examples/handoff.pcap`, which `make demo` decodes, is exactly what the encoder
+/// `Docs/examples/handoff.pcap`, which `make decode-demo` decodes, is exactly what the encoder
 /// writes today. Run with GLM_UPDATE_EXAMPLES=1 to rewrite it after a deliberate change.
 @Suite("The example capture")
 struct ExampleCaptureTests {

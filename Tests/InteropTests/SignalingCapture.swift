@@ -3,7 +3,7 @@ import NIOCore
 import PacketCapture
 
 /// A capture of one registration, handoff and revocation, as our agents would exchange
-/// them, written with our encoder: the input of the interop tests and of `make demo`.
+/// them, written with our encoder: the input of the interop tests and of `make decode-demo`.
 enum SignalingCapture {
     static let vm = MACAddress(0x52, 0x54, 0x00, 0x12, 0x34, 0x56)
     static let siteA = IPv4Address(198, 18, 1, 2)

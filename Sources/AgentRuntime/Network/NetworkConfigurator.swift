@@ -160,6 +160,28 @@ public final class NetworkConfigurator: Sendable {
         }
     }
 
+    /// Fixes `interface`'s MAC address to the one it has now, when the kernel would
+    /// otherwise change it: a bridge created without an address takes the lowest MAC of
+    /// its ports and changes it as ports come and go (a VM's tap leaving, say), and every
+    /// neighbour that learnt the old one from a proxy ARP answer or a gratuitous ARP would
+    /// send into the void. Returns the address when it was fixed now, nil when it already
+    /// was (`addr_assign_type` 3, set by an administrator) or for a device without one.
+    @discardableResult
+    public func fixAddress(of interface: String) throws(NetworkConfigurationError) -> MACAddress? {
+        let base = "/sys/class/net/\(interface)"
+        guard let type = try? String(contentsOfFile: "\(base)/addr_assign_type", encoding: .utf8),
+              type.trimmingCharacters(in: .whitespacesAndNewlines) != "3",
+              let mac = try? NetworkInterface.macAddress(of: interface) else { return nil }
+        let command = "link set dev \(interface) address \(mac)"
+        let result = runBatch([command], force: false)
+        if let failure = result.failures.first {
+            throw NetworkConfigurationError(command: "ip \(command)", standardError: failure.text)
+        }
+        logger.info("fixed the interface's MAC address, which followed its ports' until now",
+                    metadata: ["interface": "\(interface)", "mac": "\(mac)"])
+        return mac
+    }
+
     /// The current value of a sysctl, without its trailing newline.
     public func value(of sysctl: Sysctl) throws(NetworkConfigurationError) -> String {
         try read(sysctl)

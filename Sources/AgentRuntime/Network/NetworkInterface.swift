@@ -20,6 +20,21 @@ public enum NetworkInterface {
         return mac
     }
 
+    /// The complete IPv4 neighbour entries on `name` (`/proc/net/arp` of the current
+    /// namespace): the addresses this host has resolved there, and their MACs.
+    public static func neighbours(on name: String) -> [(address: IPv4Address, mac: MACAddress)] {
+        guard let text = try? String(contentsOfFile: "/proc/net/arp", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            // IP address, HW type, Flags (0x2: complete), HW address, Mask, Device
+            guard fields.count >= 6, fields[5] == name, let flags = Int(fields[2].dropFirst(2), radix: 16), flags & 0x2 != 0,
+                  let address = IPv4Address(String(fields[0])), let mac = MACAddress(String(fields[3])), mac != .zero else {
+                return nil
+            }
+            return (address, mac)
+        }
+    }
+
     /// The interface's index, or nil when it does not exist.
     public static func index(of name: String) -> Int32? {
         let index = if_nametoindex(name)

@@ -40,6 +40,27 @@ public struct ProxyARP: Sendable {
         logger.info("no longer answering ARP", metadata: ["address": "\(address)", "interface": "\(interface)"])
     }
 
+    /// Tells a VM that has just come back to this LAN where its neighbours really are.
+    ///
+    /// Away, the VM's ARP cache learnt the remote site's MAC for every home neighbour it
+    /// spoke to; back home, frames to that MAC go nowhere until the guest asks again, tens
+    /// of seconds later. This host forwarded that traffic while the VM was away, so its
+    /// own neighbour table on `interface` holds those neighbours: for each, an ARP reply
+    /// is sent to the VM alone ("neighbour's address is at neighbour's MAC", from this
+    /// interface's MAC, so that no bridge learns the neighbour's MAC on this port).
+    /// Returns how many were sent.
+    @discardableResult
+    public func reacquaint(vm: MACAddress, address: IPv4Address, on interface: String) throws(DataPlaneError) -> Int {
+        let own = try NetworkInterface.macAddress(of: interface)
+        var sent = 0
+        for neighbour in NetworkInterface.neighbours(on: interface) where neighbour.address != address && neighbour.mac != vm {
+            let reply = ARPPacket.reply(senderMAC: neighbour.mac, senderIPv4: neighbour.address, targetMAC: vm, targetIPv4: address)
+            try NetworkInterface.send(frame: FrameBuilder.ethernet(reply, destination: vm, source: own, padded: true), on: interface)
+            sent += 1
+        }
+        return sent
+    }
+
     /// Broadcasts a gratuitous ARP claiming `address` for `interface`'s own MAC.
     public func sendGratuitousARP(for address: IPv4Address, on interface: String) throws(DataPlaneError) {
         let mac = try NetworkInterface.macAddress(of: interface)

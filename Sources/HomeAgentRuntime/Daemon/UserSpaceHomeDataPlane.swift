@@ -34,6 +34,8 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         try await tunnel.start()
         try configurator.set(.ipv4Forwarding, to: "1")
         try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true)])
+        // Neighbours learn this MAC for every away VM: it must not change under them.
+        try configurator.fixAddress(of: homeInterface)
     }
 
     public func attach(_ vm: AwayVM) async throws {
@@ -50,6 +52,9 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         try proxyARP.withdraw(vm.homeAddress, on: homeInterface)
         try configurator.revert([.route(to: vm.homeAddress, device: tunnel.interfaceName)])
         try await tunnel.remove(vm.homeAddress)
+        // When the VM came home, it is on this LAN with an ARP cache from its last site.
+        // When it was revoked elsewhere, the replies reach no one.
+        try proxyARP.reacquaint(vm: vm.vm, address: vm.homeAddress, on: homeInterface)
     }
 
     public func stop() async {

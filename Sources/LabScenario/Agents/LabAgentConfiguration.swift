@@ -20,10 +20,14 @@ struct LabAgentConfiguration {
 
     func write() throws {
         let sites = 1...topology.sites.count
+        var keys = "# The lab's security associations, for `glmctl decode --keys` and the replay tests.\n"
         for site in sites {
-            try Self.randomKey().write(toFile: keyFile(site), atomically: true, encoding: .utf8)
+            let key = Self.randomKey()
+            try key.write(toFile: keyFile(site), atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile(site))
+            keys += "\(255 + site) hmac-sha256-128 \(key)"
         }
+        try keys.write(toFile: "\(folder)/signaling.keys", atomically: true, encoding: .utf8)
         let milliseconds = Int(expectedRoundTrip.components.seconds * 1000
                                + expectedRoundTrip.components.attoseconds / 1_000_000_000_000_000)
         var home = """

@@ -46,10 +46,10 @@ public final class LabAgents: @unchecked Sendable {
                                                   expectedRoundTrip: expectedRoundTrip)
         do {
             try configuration.write()
-            homeAgent = try topology.spawn(topology.home, [programs.homeAgent, "run", "--config", configuration.homeAgentFile])
+            homeAgent = try topology.spawn(topology.home, Self.realTime + [programs.homeAgent, "run", "--config", configuration.homeAgentFile])
             for site in 1...topology.sites.count {
                 siteAgents[site] = try topology.spawn(topology.namespace(of: .site(site)),
-                                                      [programs.siteAgent, "run", "--config", configuration.siteAgentFile(site)])
+                                                      Self.realTime + [programs.siteAgent, "run", "--config", configuration.siteAgentFile(site)])
             }
             try await waitForControlSockets()
         } catch {
@@ -57,6 +57,13 @@ public final class LabAgents: @unchecked Sendable {
             throw error
         }
     }
+
+    /// The agents run at real-time priority (SCHED_FIFO 20), as the systemd units in
+    /// `Docs/home-agent.md` and `Docs/site-agent.md` run them (`CPUSchedulingPolicy=fifo`):
+    /// on a host whose cores the VMs keep busy — here QEMU's emulated CPUs, the delay line
+    /// and the prober — a handoff's few hundred microseconds of work must not wait for a
+    /// time slice.
+    static let realTime = ["/usr/bin/chrt", "--fifo", "20"]
 
     public var homeAgentSocket: String { "\(folder)/home-agent.sock" }
     public func siteAgentSocket(_ site: Int) -> String { "\(folder)/site\(site).sock" }

@@ -2,14 +2,14 @@ import Foundation
 import LabNetwork
 import LabProcesses
 
-/// `tcpdump` on every interface of one lab host, keeping QEMU's announces and the
-/// signaling (`rarp or udp port 5436`) in a pcap file.
+/// `tcpdump` on every interface of one lab host, keeping ARP, QEMU's announces and the
+/// signaling (`arp or rarp or udp port 5436`) in a pcap file.
 final class HostCapture: @unchecked Sendable {
     let host: LabTopology.Host
     let file: String
     private let process: ChildProcess
 
-    static let filter = "rarp or udp port 5436"
+    static let filter = "arp or rarp or udp port 5436"
 
     /// Starts the capture; returns once tcpdump listens.
     init(host: LabTopology.Host, topology: LabTopology, file: String) async throws {

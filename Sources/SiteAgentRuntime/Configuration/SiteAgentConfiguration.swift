@@ -1,4 +1,5 @@
 import AgentConfiguration
+import GLMWire
 import Logging
 import SiteAgentCore
 
@@ -35,6 +36,9 @@ public struct SiteAgentConfiguration: Sendable {
     public var networkJournal: String {
         (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
     }
+
+    /// Every VM some home agent of the configuration anchors.
+    public var configuredVMs: Set<MACAddress> { Set(policy.homeAgents.flatMap(\.vms)) }
 
     /// The keys whose new values differ from these and take effect only at a restart:
     /// what the daemon binds, creates or sets up when it starts.

@@ -106,6 +106,11 @@ public actor SiteAgentDaemon {
                 actions += core.handle(event, at: Self.now())
             case .reload(let newConfiguration):
                 actions += reload(newConfiguration)
+                do {
+                    try await dataPlane?.adopt(vms: newConfiguration.configuredVMs)
+                } catch {
+                    logger.error("the data plane did not take the reloaded VMs", metadata: ["error": "\(error)"])
+                }
             }
         }
         await perform(actions)

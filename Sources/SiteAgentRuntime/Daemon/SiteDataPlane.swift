@@ -1,3 +1,4 @@
+import GLMWire
 import SiteAgentCore
 
 /// What serving a VM at this site does to the host: answer ARP for its home gateway on
@@ -13,4 +14,10 @@ public protocol SiteDataPlane: Sendable {
     func unserve(_ vm: ServedVM) async throws
     /// Undoes everything ``start()`` and ``serve(_:)`` did.
     func stop() async
+    /// The VMs the configuration lists changed (a reload).
+    func adopt(vms: Set<MACAddress>) async throws
+}
+
+extension SiteDataPlane {
+    public func adopt(vms: Set<MACAddress>) async throws {}
 }

@@ -35,16 +35,21 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     private let tunnel: any TunnelDataPlane
     private let configurator: NetworkConfigurator
     private let defaultBridge: String
+    private let redirect: BridgeRedirect?
+    private let vms: Set<MACAddress>
     private let mtu: Int
     private let logger: Logger
     /// The bridge each served VM is on, by address; and the `proxy_arp` value each bridge
     /// serving a VM had before.
     private let state = Mutex<(served: [IPv4Address: String], proxyARPBefore: [String: String])>(([:], [:]))
 
-    /// `defaultBridge` serves the VMs whose bridge nobody told.
-    public init(tunnel: any TunnelDataPlane, defaultBridge: String, mtu: Int,
-                configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+    /// `defaultBridge` serves the VMs whose bridge nobody told. With `redirect`, the
+    /// frames of `vms` reach the host whatever MAC they are addressed to (see ``BridgeRedirect``).
+    public init(tunnel: any TunnelDataPlane, defaultBridge: String, mtu: Int, redirect: BridgeRedirect? = nil,
+                vms: Set<MACAddress> = [], configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
         self.tunnel = tunnel
+        self.redirect = redirect
+        self.vms = vms
         self.configurator = configurator
         self.defaultBridge = defaultBridge
         self.mtu = mtu
@@ -61,6 +66,15 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         try configurator.set(.ipv4Forwarding, to: "1")
         try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true),
                                 .route(to: .any, prefixLength: 0, device: tunnel.interfaceName, table: Self.table)])
+        try redirect?.start(vms: vms)
+        // Served VMs learn the bridge's MAC from its proxy ARP answers.
+        for bridge in redirect?.bridges ?? [defaultBridge] {
+            try configurator.fixAddress(of: bridge)
+        }
+    }
+
+    public func adopt(vms: Set<MACAddress>) async throws {
+        try redirect?.adopt(vms: vms)
     }
 
     public func serve(_ vm: ServedVM) async throws {
@@ -97,6 +111,7 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     }
 
     public func stop() async {
+        redirect?.stop()
         await tunnel.stop()
         for failure in configurator.teardown() {
             logger.warning("could not undo a network change", metadata: ["error": "\(failure)"])

@@ -1,0 +1,135 @@
+import AgentRuntime
+import Foundation
+import GLMWire
+import Logging
+
+/// Brings a migrated VM's packets up to the host whatever MAC the VM addresses them to.
+///
+/// A VM that arrives keeps its ARP cache: its gateway and home neighbours still map to
+/// the MACs they had where it came from (the home LAN's machines, or the previous site's
+/// bridge). The bridge here knows none of them and floods such frames to its ports; the
+/// host, whose proxy ARP would answer a fresh request, never sees them, and the guest
+/// asks again only when its entries go stale, tens of seconds later. So, with nftables
+/// (bridge family, prerouting), every unicast IPv4 frame from a VM the configuration
+/// lists gets the destination ``hostMAC`` and packet type `host`; a local forwarding
+/// entry for ``hostMAC`` on each watched bridge passes it to the host, whose policy rule
+/// sends it into the tunnel. Frames are marked (``mark``), and an `ip` family forward
+/// rule drops marked packets that would leave by anything but the tunnel: a VM not
+/// (yet) served here sends nothing onto the WAN with its home address.
+///
+/// The tables (`bridge glm-site`, `ip glm-site`) are the agent's own: made at start
+/// (replacing what a killed agent left), the VM set replaced on reload, removed at stop.
+public final class BridgeRedirect: Sendable {
+    /// The MAC redirected frames are given; local (a forwarding entry on the bridge device
+    /// itself) on every watched bridge. Locally administered: 02:47:4c:4d ("GLM").
+    public static let hostMAC = MACAddress(0x02, 0x47, 0x4c, 0x4d, 0x00, 0x01)
+    /// The packet mark of redirected frames (`meta mark`).
+    public static let mark: UInt32 = 0x474c_5437
+    /// The nftables tables' name.
+    public static let table = "glm-site"
+
+    let bridges: [String]
+    let tunnelInterface: String
+    let nft: String
+    let bridgeCommand: String
+    let logger: Logger
+
+    public init(bridges: [String], tunnelInterface: String, nft: String? = nil, bridgeCommand: String? = nil,
+                logger: Logger) {
+        self.bridges = bridges
+        self.tunnelInterface = tunnelInterface
+        self.nft = nft ?? Self.program("nft")
+        self.bridgeCommand = bridgeCommand ?? Self.program("bridge")
+        self.logger = logger
+    }
+
+    /// The nftables script that makes the tables for `vms`.
+    func script(_ vms: Set<MACAddress>) -> String {
+        let elements = vms.sorted().map(\.description).joined(separator: ", ")
+        let mark = String(format: "0x%08x", Self.mark)
+        return """
+        table bridge \(Self.table) {
+          set vms {
+            type ether_addr;
+            \(elements.isEmpty ? "" : "elements = { \(elements) };")
+          }
+          chain prerouting {
+            type filter hook prerouting priority -300; policy accept;
+            ether saddr @vms ether type ip ether daddr and 01:00:00:00:00:00 == 00:00:00:00:00:00 \
+        meta pkttype set host ether daddr set \(Self.hostMAC) meta mark set \(mark)
+          }
+        }
+        table ip \(Self.table) {
+          chain forward {
+            type filter hook forward priority 0; policy accept;
+            meta mark \(mark) oifname != "\(tunnelInterface)" drop
+          }
+        }
+
+        """
+    }
+
+    /// Makes the tables and the bridges' local entries, replacing any an earlier run left.
+    public func start(vms: Set<MACAddress>) throws {
+        removeTables()
+        try run(nft, ["-f", "-"], input: script(vms))
+        for bridge in bridges {
+            try run(bridgeCommand, ["fdb", "replace", Self.hostMAC.description, "dev", bridge, "self", "local"])
+        }
+        logger.info("redirecting migrated VMs' frames to the host", metadata: [
+            "bridges": "\(bridges.joined(separator: ","))", "vms": "\(vms.count)", "host_mac": "\(Self.hostMAC)"])
+    }
+
+    /// Replaces the set of VMs whose frames are redirected (a reloaded configuration).
+    public func adopt(vms: Set<MACAddress>) throws {
+        let elements = vms.sorted().map(\.description).joined(separator: ", ")
+        try run(nft, ["-f", "-"], input: "flush set bridge \(Self.table) vms\n"
+            + (elements.isEmpty ? "" : "add element bridge \(Self.table) vms { \(elements) }\n"))
+    }
+
+    /// Removes the tables and the local entries.
+    public func stop() {
+        removeTables()
+        for bridge in bridges {
+            try? run(bridgeCommand, ["fdb", "del", Self.hostMAC.description, "dev", bridge, "self"])
+        }
+    }
+
+    private func removeTables() {
+        for family in ["bridge", "ip"] {
+            try? run(nft, ["delete", "table", family, Self.table])
+        }
+    }
+
+    private func run(_ program: String, _ arguments: [String], input: String? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let errors = Pipe()
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        do {
+            try process.run()
+        } catch {
+            throw NetworkConfigurationError(command: ([program] + arguments).joined(separator: " "),
+                                            standardError: "cannot run \(program): \(error) (install nftables and iproute2)")
+        }
+        if let input {
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw NetworkConfigurationError(command: ([program] + arguments).joined(separator: " "),
+                                            standardError: String(decoding: message, as: UTF8.self))
+        }
+    }
+
+    private static func program(_ name: String) -> String {
+        ["/usr/sbin/\(name)", "/sbin/\(name)", "/usr/bin/\(name)", "/bin/\(name)"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/\(name)"
+    }
+}
