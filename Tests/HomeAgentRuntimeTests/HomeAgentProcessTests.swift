@@ -76,6 +76,7 @@ struct HomeAgentProcessTests {
         let first = try AgentProcess(config: config)
         try await Self.waitFor("\(directory)/control.sock")
         let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        try #require(await site.waitForAgent(), "the agent answers on its signaling socket")
         var acknowledged: Set<MACAddress> = []
         for index in 1...30 {
             site.register(Self.mac(index))
@@ -128,6 +129,7 @@ struct HomeAgentProcessTests {
         defer { agent.kill9() }
         try await Self.waitFor("\(directory)/control.sock")
         let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        try #require(await site.waitForAgent(), "the agent answers on its signaling socket")
         site.register(Self.mac(1))
         _ = try #require(await site.receive())
         site.register(Self.mac(9))
@@ -174,6 +176,7 @@ struct HomeAgentProcessTests {
         defer { agent.kill9() }
         try await Self.waitFor("\(directory)/control.sock")
         let site = try SiteSocket(address: DaemonTests.siteA, association: DaemonTests.keyA, home: DaemonTests.home, homePort: port)
+        try #require(await site.waitForAgent(), "the agent answers on its signaling socket")
         for index in 1...3 {
             site.register(Self.mac(index))
             _ = try #require(await site.receive())

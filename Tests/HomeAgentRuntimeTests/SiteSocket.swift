@@ -74,6 +74,20 @@ final class SiteSocket {
             .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])), key: key)
     }
 
+    /// Waits until the agent answers on its signaling socket: a heartbeat every 200 ms
+    /// until a response comes (heartbeats touch no binding). An agent's control socket can
+    /// appear before its signaling socket is bound, the more so on a loaded machine.
+    func waitForAgent(timeout: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var number: UInt32 = 0x4000_0000
+        while Date() < deadline {
+            number += 1
+            send(.heartbeat(Heartbeat(sequenceNumber: number)))
+            if case .heartbeat(let reply)? = await receive(timeout: 0.2)?.message, reply.isResponse { return true }
+        }
+        return false
+    }
+
     /// The next message received within `timeout` seconds, decoded and verified. The wait
     /// happens off Swift's cooperative threads, so an agent running in this process (and
     /// other tests) keep running meanwhile.
