@@ -27,6 +27,30 @@ struct TunnelRoutingTableTests {
             == .refused(.noRoute))
     }
 
+    @Test("a retired route admits its old peer's packets for a while and sends nothing by it")
+    func retiredRouteAdmitsTheOldSite() {
+        let old = TunnelRoute(address: Self.vm, peer: Self.siteA)
+        var table = TunnelRoutingTable([old])
+        table.insert(TunnelRoute(address: Self.vm, peer: Self.siteB))
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteA) == .refused(.spoofed))
+        table.retire(old)
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteA) == .admitted(old))
+        #expect(table.outboundRoute(source: Self.correspondent, destination: Self.vm)?.peer == Self.siteB, "sent by the new route only")
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.stranger) == .refused(.spoofed))
+        // Only the retired prefix: other inner sources from the old site have no route.
+        #expect(table.admit(source: IPv4Address(10, 10, 0, 77), destination: Self.correspondent, key: nil, from: Self.siteA)
+            == .refused(.noRoute))
+
+        // A later retirement for the prefix is not ended by the earlier one's expiry.
+        let later = TunnelRoute(address: Self.vm, peer: Self.siteB)
+        table.remove(Self.vm)
+        table.retire(later)
+        table.forget(retired: old)
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteB) == .admitted(later))
+        table.forget(retired: later)
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteB) == .refused(.noRoute))
+    }
+
     @Test func greKeyMustMatchOnReceipt() {
         let table = TunnelRoutingTable([TunnelRoute(address: Self.vm, peer: Self.siteA, framing: .tlvGRE(key: 7))])
         #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: 7, from: Self.siteA) != .refused(.keyMismatch))

@@ -71,13 +71,28 @@ final class HandoffLab {
 
     func file(_ name: String) -> String { "\(folder)/\(name)" }
 
-    /// SIGTERM to every program started here (and a wait for it), then the namespaces go.
+    /// SIGTERM to every program started here (and a wait for it), SIGKILL to anything left
+    /// in the namespaces, then the namespaces go. Safe to call twice.
     func remove() {
         for child in children.reversed() where child.isRunning {
             child.terminate()
             let deadline = Date().addingTimeInterval(5)
             while child.isRunning, Date() < deadline { usleep(10_000) }
             if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        }
+        // Whatever still runs in the namespaces (a program's own children among them), by PID.
+        for namespace in [home, site, vm] {
+            let pids = Pipe()
+            let list = Process()
+            list.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            list.arguments = ["netns", "pids", namespace]
+            list.standardOutput = pids
+            list.standardError = FileHandle.nullDevice
+            if (try? list.run()) != nil {
+                let text = String(decoding: pids.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                list.waitUntilExit()
+                for pid in text.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            }
         }
         for namespace in [home, site, vm] { _ = try? run("/usr/sbin/ip", ["netns", "delete", namespace]) }
     }

@@ -19,6 +19,9 @@ public protocol TunnelDataPlane: AnyObject, Sendable {
     func install(_ route: TunnelRoute) async throws
     /// Removes the routes for `address/prefixLength`; removing a missing route is no error.
     func remove(_ address: IPv4Address, prefixLength: Int) async throws
+    /// Keeps admitting what `route`'s peer sends from its prefix for `grace`, without
+    /// sending by it: a VM's packets already on their way from the site it left.
+    func retire(_ route: TunnelRoute, for grace: Duration) async
     /// The routes in force.
     var routes: [TunnelRoute] { get }
     /// The counters since start.

@@ -8,9 +8,29 @@ import GLMWire
 public struct TunnelRoutingTable: Sendable {
     private var remote = PrefixMap()
     private var anchored = PrefixMap()
+    /// Remote routes replaced or removed a moment ago: their peer's packets are still
+    /// admitted (those already on their way when the VM moved on), nothing is sent by them.
+    private var retiring = PrefixMap()
 
     public init(_ routes: [TunnelRoute] = []) {
         for route in routes { insert(route) }
+    }
+
+    /// Keeps admitting what `route`'s peer sends from its prefix, without sending by it,
+    /// until ``forget(retired:)``; replaces a retiring route for the same prefix.
+    public mutating func retire(_ route: TunnelRoute) {
+        var route = route
+        route.address = IPv4Address(rawValue: route.address.rawValue & TunnelRoute.mask(route.prefixLength))
+        _ = retiring.insert(route)
+    }
+
+    /// Ends the grace ``retire(_:)`` gave `route` (if it is still the retiring one).
+    public mutating func forget(retired route: TunnelRoute) {
+        var route = route
+        route.address = IPv4Address(rawValue: route.address.rawValue & TunnelRoute.mask(route.prefixLength))
+        if let removed = retiring.remove(route.address, prefixLength: route.prefixLength), removed != route {
+            _ = retiring.insert(removed)
+        }
     }
 
     /// Every route, host routes first.
@@ -48,7 +68,8 @@ public struct TunnelRoutingTable: Sendable {
     /// `key`, may be written into the TUN.
     ///
     /// It may when the remote route of its inner source, or the anchored route of its
-    /// inner destination, has `sender` as peer and the same key. Otherwise the reason:
+    /// inner destination, or a retiring route of its inner source, has `sender` as peer
+    /// and the same key. Otherwise the reason:
     /// ``TunnelDropReason/keyMismatch`` when the right peer used the wrong key,
     /// ``TunnelDropReason/spoofed`` when a route exists but another peer holds it,
     /// ``TunnelDropReason/noRoute`` when no route covers the packet at all.
@@ -60,6 +81,10 @@ public struct TunnelRoutingTable: Sendable {
         }
         if !anchored.isEmpty, let route = anchored.lookup(destination) {
             if let verdict = Self.check(route, key: key, sender: sender, refusal: &refusal) { return verdict }
+        }
+        if !retiring.isEmpty, let route = retiring.lookup(source) {
+            var ignored = refusal
+            if let verdict = Self.check(route, key: key, sender: sender, refusal: &ignored) { return verdict }
         }
         return .refused(refusal)
     }

@@ -208,6 +208,20 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         removeSynchronously(address, prefixLength: prefixLength)
     }
 
+    public func retire(_ route: TunnelRoute, for grace: Duration) async {
+        state.withLock { state in
+            state.table.retire(route)
+            publish(state)
+        }
+        Task { [weak self] in
+            try? await Task.sleep(for: grace)
+            self?.state.withLock { state in
+                state.table.forget(retired: route)
+                self?.publish(state)
+            }
+        }
+    }
+
     /// ``remove(_:prefixLength:)`` for callers outside Swift concurrency.
     public func removeSynchronously(_ address: IPv4Address, prefixLength: Int = 32) {
         state.withLock { state in

@@ -44,17 +44,40 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         try proxyARP.announce(vm.homeAddress, on: homeInterface)
     }
 
+    /// How long the site a VM left may still send its packets: those already on their
+    /// way when the home agent switched (up to a WAN one-way delay behind), and until the
+    /// old site has handled the revocation. Anything else it sends for the VM is dropped.
+    public static let retiredRouteGrace = Duration.seconds(2)
+    /// When the neighbours' ARP replies to a VM that came home go the second time.
+    public static let reacquaintRepeat = Duration.milliseconds(1200)
+
     public func move(_ vm: AwayVM) async throws {
+        let previous = tunnel.routes.first { $0.role == .remote && $0.address == vm.homeAddress && $0.prefixLength == 32 }
         try await tunnel.install(route(vm))
+        if let previous, previous.peer != vm.siteAddress {
+            await tunnel.retire(previous, for: Self.retiredRouteGrace)
+        }
     }
 
     public func detach(_ vm: AwayVM) async throws {
         try proxyARP.withdraw(vm.homeAddress, on: homeInterface)
         try configurator.revert([.route(to: vm.homeAddress, device: tunnel.interfaceName)])
         try await tunnel.remove(vm.homeAddress)
+        await tunnel.retire(route(vm), for: Self.retiredRouteGrace)
         // When the VM came home, it is on this LAN with an ARP cache from its last site.
-        // When it was revoked elsewhere, the replies reach no one.
+        // When it was revoked elsewhere, the replies reach no one. A guest ignores an
+        // update to an entry it changed less than a second before (Linux's `locktime`),
+        // so the replies go again once that second has passed.
         try proxyARP.reacquaint(vm: vm.vm, address: vm.homeAddress, on: homeInterface)
+        let proxyARP = self.proxyARP, interface = homeInterface, logger = self.logger
+        Task {
+            try? await Task.sleep(for: Self.reacquaintRepeat)
+            do {
+                try proxyARP.reacquaint(vm: vm.vm, address: vm.homeAddress, on: interface)
+            } catch {
+                logger.debug("could not repeat the neighbours' ARP replies", metadata: ["vm": "\(vm.vm)", "error": "\(error)"])
+            }
+        }
     }
 
     public func stop() async {
