@@ -26,20 +26,7 @@ public final class GuestConsole: Sendable {
 
     /// Connects to the console socket at `path`, retrying while QEMU has not created it.
     public static func connect(path: String, timeout: Duration = .seconds(10)) async throws -> GuestConsole {
-        var lastError: (any Error)?
-        var connection: UnixSocketConnection?
-        _ = await waitUntil(timeout: timeout) {
-            do {
-                connection = try UnixSocketConnection(path: path)
-                return true
-            } catch {
-                lastError = error
-                return false
-            }
-        }
-        guard let connection else {
-            throw LabVMError(.console, "no console socket at \(path) within \(timeout): \(lastError.map { "\($0)" } ?? "")")
-        }
+        let connection = try await UnixSocketConnection.connectWhenReady(path: path, timeout: timeout, code: .console, what: "console socket")
         let console = GuestConsole(connection: connection)
         connection.startReading(name: "console \(path)", received: { [weak console] bytes in
             console?.state.withLock { $0.received.append(contentsOf: bytes) }

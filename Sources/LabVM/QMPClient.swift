@@ -49,20 +49,7 @@ public final class QMPClient: Sendable {
     /// Connects to the QMP socket at `path` (retrying while QEMU has not created it yet),
     /// reads the greeting and negotiates capabilities.
     public static func connect(path: String, timeout: Duration = .seconds(10)) async throws -> QMPClient {
-        var lastError: (any Error)?
-        var connection: UnixSocketConnection?
-        _ = await waitUntil(timeout: timeout) {
-            do {
-                connection = try UnixSocketConnection(path: path)
-                return true
-            } catch {
-                lastError = error
-                return false
-            }
-        }
-        guard let connection else {
-            throw LabVMError(.qmp, "no QMP socket at \(path) within \(timeout): \(lastError.map { "\($0)" } ?? "")")
-        }
+        let connection = try await UnixSocketConnection.connectWhenReady(path: path, timeout: timeout, code: .qmp, what: "QMP socket")
         let client = QMPClient(connection: connection)
         connection.startReading(name: "QMP \(path)", received: { [weak client] bytes in
             client?.received(bytes)

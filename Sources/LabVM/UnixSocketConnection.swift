@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import LabProcesses
 
 #if canImport(Glibc)
 import Glibc
@@ -118,5 +119,25 @@ final class UnixSocketConnection: Sendable {
         state.withLock { state in
             if !state.closed && !state.reading { Glibc.close(state.descriptor) }
         }
+    }
+
+    /// Connects to `path`, retrying while QEMU has not created the socket yet; throws
+    /// `code` naming `what` when it does not appear within `timeout`.
+    static func connectWhenReady(path: String, timeout: Duration, code: LabVMError.Code, what: String) async throws -> UnixSocketConnection {
+        var lastError: (any Error)?
+        var connection: UnixSocketConnection?
+        _ = await waitUntil(timeout: timeout) {
+            do {
+                connection = try UnixSocketConnection(path: path)
+                return true
+            } catch {
+                lastError = error
+                return false
+            }
+        }
+        guard let connection else {
+            throw LabVMError(code, "no \(what) at \(path) within \(timeout): \(lastError.map { "\($0)" } ?? "")")
+        }
+        return connection
     }
 }

@@ -91,6 +91,11 @@ enum SignalingDescription {
         case .ipv4DefaultRouterAddress(let address):
             fields["name"] = "ipv4-default-router-address"
             fields["address"] = address.description
+        case .vendorSpecific(let option):
+            fields["name"] = option == .prepare ? "glm-prepare" : "vendor-specific"
+            fields["vendorId"] = Int(option.vendorID)
+            fields["subtype"] = Int(option.subtype)
+            fields["data"] = option.data.hexString
         case .unknown(let unknown):
             fields["name"] = "unknown"
             fields["data"] = unknown.data.hexString
@@ -125,6 +130,8 @@ enum SignalingDescription {
             case .ipv4HomeAddressRequest(let r): parts.append("hoa-request \(r.address)/\(r.prefixLength)")
             case .ipv4HomeAddressReply(let r): parts.append("hoa-reply \(r.address)/\(r.prefixLength) status \(r.status.rawValue)")
             case .ipv4DefaultRouterAddress(let a): parts.append("default-router \(a)")
+            case .vendorSpecific(let v):
+                parts.append(v == .prepare ? "glm-prepare" : "vsm \(v.vendorID)/\(v.subtype) \(v.data.hexString)")
             case .unknown(let u): parts.append("option-\(u.type) \(u.data.hexString)")
             }
         }

@@ -141,4 +141,26 @@ struct TsharkInteropTests {
         }
         #expect(messages.last?.contains { $0.contains("Restart Counter") } == true, "\(messages.last ?? [])")
     }
+
+    @Test("GLM's preparation mark: tshark reads a Vendor Specific option, vendor 32473, sub-type 1")
+    func preparationMark() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let capture = scratch.file("prepare.pcap")
+        let update = MobilityMessage.proxyBindingUpdate(ProxyBindingUpdate(
+            sequenceNumber: 77, flags: [.acknowledge, .proxy], lifetimeUnits: 5, options: [
+                .mobileNodeIdentifier(.eui48(SignalingCapture.vm)), .handoffIndicator(.handoffBetweenMAGs),
+                .accessTechnologyType(.virtual), .timestamp(SignalingCapture.timestamp), .vendorSpecific(.prepare),
+                .ipv4HomeAddressRequest(IPv4HomeAddressRequest())]))
+        let signer = MessageSigner(association: SignalingCapture.association,
+                                   scope: AuthenticationScope(sender: SignalingCapture.siteA, receiver: SignalingCapture.home))
+        try SignalingCapture.write(to: capture, extra: [Array(try MobilityHeader.encode(update, signer: signer).readableBytesView)])
+        guard let frames = try tsharkFields(capture, ["mip6.mhtype", "mip6.bu.seqnr", "mip6.vsm.vendorId", "mip6.vsm.subtype",
+                                                      "mip6.auth.mobility_spi"]) else { return }
+        let last = try #require(frames.last)
+        #expect(last["mip6.mhtype"] == "5" && last["mip6.bu.seqnr"] == "77")
+        #expect(last["mip6.vsm.vendorId"] == "32473", "\(last)")
+        #expect(last["mip6.vsm.subtype"] == "1")
+        #expect(last["mip6.auth.mobility_spi"] == "256", "the options after it still parse")
+    }
 }

@@ -26,6 +26,8 @@ public enum MobilityOption: Hashable, Sendable {
     case ipv4HomeAddressReply(IPv4HomeAddressReply)
     /// IPv4 Default-Router Address, type 38 (RFC 5844 §3.3.3).
     case ipv4DefaultRouterAddress(IPv4Address)
+    /// Vendor Specific Mobility Option, type 19 (RFC 5094 §3).
+    case vendorSpecific(VendorSpecificOption)
     /// Any other option, kept whole.
     case unknown(UnknownMobilityOption)
 
@@ -42,6 +44,7 @@ public enum MobilityOption: Hashable, Sendable {
         case .ipv4HomeAddressRequest: MobilityOptionType.ipv4HomeAddressRequest
         case .ipv4HomeAddressReply: MobilityOptionType.ipv4HomeAddressReply
         case .ipv4DefaultRouterAddress: MobilityOptionType.ipv4DefaultRouterAddress
+        case .vendorSpecific: MobilityOptionType.vendorSpecific
         case .unknown(let option): option.type
         }
     }
@@ -53,6 +56,7 @@ public enum MobilityOptionType {
     public static let padN: UInt8 = 1
     public static let mobileNodeIdentifier: UInt8 = 8
     public static let authentication: UInt8 = 9
+    public static let vendorSpecific: UInt8 = 19
     public static let handoffIndicator: UInt8 = 23
     public static let accessTechnologyType: UInt8 = 24
     public static let linkLayerIdentifier: UInt8 = 25
@@ -76,6 +80,14 @@ public struct UnknownMobilityOption: Hashable, Sendable {
 }
 
 extension Array where Element == MobilityOption {
+    /// The Vendor Specific options, in order.
+    public var vendorSpecific: [VendorSpecificOption] {
+        compactMap { if case .vendorSpecific(let value) = $0 { value } else { nil } }
+    }
+
+    /// Whether GLM's preparation mark is among the options.
+    public var isPreparation: Bool { vendorSpecific.contains(.prepare) }
+
     /// The Mobile Node Identifier, if present.
     public var mobileNodeIdentifier: MobileNodeIdentifier? {
         for case .mobileNodeIdentifier(let value) in self { return value }

@@ -46,7 +46,12 @@ struct MobilityOptionDecoder {
                 continue
             }
             let option = try decodeOption(type: type, at: dataStart, length: length)
-            if case .unknown = option {} else { try markSeen(type, at: start) }
+            // Unknown options, and Vendor Specific ones (one per vendor and sub-type, RFC
+            // 5094 §3), may repeat; every other option appears at most once.
+            switch option {
+            case .unknown, .vendorSpecific: break
+            default: try markSeen(type, at: start)
+            }
             options.append(option)
         }
         return options
@@ -157,6 +162,14 @@ struct MobilityOptionDecoder {
             // RFC 5844 §3.3.3: Reserved (16 bits), IPv4 default router address.
             try requireLength(type, length, is: 6, at: data)
             return .ipv4DefaultRouterAddress(bytes.ipv4(data + 2))
+        case MobilityOptionType.vendorSpecific:
+            // RFC 5094 §3: Vendor ID (32 bits), Sub-Type, Data.
+            guard length >= VendorSpecificOption.fixedLength else {
+                throw MobilityHeaderError(.invalidOptionLength, at: data - 2,
+                                          "Vendor Specific option length \(length), at least \(VendorSpecificOption.fixedLength) needed")
+            }
+            return .vendorSpecific(VendorSpecificOption(vendorID: bytes.u32(data), subtype: bytes.u8(data + 4),
+                                                        data: bytes.bytes((data + 5)..<(data + length))))
         default:
             return .unknown(UnknownMobilityOption(type: type, data: bytes.bytes(data..<(data + length))))
         }

@@ -121,6 +121,16 @@ struct MobilityOptionWriter {
             buffer.writeInteger(UInt8(6))
             buffer.writeInteger(UInt16(0))
             buffer.writeInteger(address.rawValue)
+        case .vendorSpecific(let option):
+            guard option.data.count <= VendorSpecificOption.maximumDataLength else {
+                throw outOfRange(buffer, "Vendor Specific data of \(option.data.count) octets; at most \(VendorSpecificOption.maximumDataLength) fit")
+            }
+            align(type, into: &buffer)
+            buffer.writeInteger(type)
+            buffer.writeInteger(UInt8(VendorSpecificOption.fixedLength + option.data.count))
+            buffer.writeInteger(option.vendorID)
+            buffer.writeInteger(option.subtype)
+            buffer.writeBytes(option.data)
         case .unknown(let unknown):
             guard unknown.type != MobilityOptionType.pad1, unknown.type != MobilityOptionType.padN,
                   unknown.type != MobilityOptionType.authentication else {

@@ -32,8 +32,8 @@ public struct OptionAlignment: Hashable, Sendable {
         // RFC 5213 §8.6 Mobile Node Link-layer Identifier: "aligned appropriately" for its
         // size; 8n+2 puts the identifier on an 8-octet boundary whatever its size.
         case MobilityOptionType.linkLayerIdentifier: OptionAlignment(multiple: 8, offset: 2)
-        // RFC 5847 §3.4 Restart Counter: 4n+2.
-        case MobilityOptionType.restartCounter: OptionAlignment(multiple: 4, offset: 2)
+        // RFC 5847 §3.4 Restart Counter, RFC 5094 §3 Vendor Specific: 4n+2.
+        case MobilityOptionType.restartCounter, MobilityOptionType.vendorSpecific: OptionAlignment(multiple: 4, offset: 2)
         // RFC 4285 §5 Mobility Message Authentication: 4n+1.
         case MobilityOptionType.authentication: OptionAlignment(multiple: 4, offset: 1)
         // RFC 5845 §6.1 GRE Key; RFC 5844 §3.3 IPv4 HoA Request, Reply, Default Router: 4n.

@@ -110,6 +110,34 @@ struct RFCLayoutTests {
         #expect(bra.flags == [.proxyBinding, .ipv4HomeAddressOnly, .global])
     }
 
+    @Test("a Vendor Specific option (RFC 5094 §3) at 4n+2: GLM's preparation mark, octet for octet")
+    func vendorSpecificLayout() throws {
+        let message = MobilityMessage.proxyBindingUpdate(ProxyBindingUpdate(
+            sequenceNumber: 9, flags: [.acknowledge, .proxy], lifetimeUnits: 5, options: [.vendorSpecific(.prepare)]))
+        let bytes: [UInt8] = [
+            59, 2, 5, 0, 0, 0,            // MH: payload proto, header length (24 octets), type 5 (PBU), reserved, checksum
+            0x00, 0x09,                   // Sequence # 9
+            0x82, 0x00,                   // A and P flags
+            0x00, 0x05,                   // Lifetime 5 (20 s)
+            1, 0,                         // PadN: the option starts at 14 = 4n+2
+            19, 5,                        // Vendor Specific, length 5
+            0x00, 0x00, 0x7e, 0xd9,       // Vendor ID 32473 (RFC 5612's documentation number)
+            1,                            // Sub-type 1: prepare
+            1, 1, 0,                      // PadN to 24 octets
+        ]
+        #expect(try SampleMessages.encode(message) == bytes)
+        guard case .proxyBindingUpdate(let pbu) = try MobilityHeader(decoding: bytes).message else {
+            Issue.record("not a PBU"); return
+        }
+        #expect(pbu.options.isPreparation)
+        #expect(pbu.options.vendorSpecific == [VendorSpecificOption(vendorID: 32473, subtype: 1)])
+        // Shorter than Vendor ID and Sub-type: refused.
+        var short = bytes
+        short[15] = 4
+        short[20] = 1; short[21] = 2; short[22] = 0; short[23] = 0
+        #expect(throws: MobilityHeaderError.self) { try MobilityHeader(decoding: short) }
+    }
+
     @Test("the encoder writes the hand-written heartbeat octet for octet")
     func encoderMatchesHandLayout() throws {
         let message = MobilityMessage.heartbeat(Heartbeat(flags: [.response], sequenceNumber: 256, options: [.restartCounter(7)]))

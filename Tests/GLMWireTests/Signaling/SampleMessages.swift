@@ -58,6 +58,11 @@ enum SampleMessages {
                       .greKey(nil), .handoffIndicator(.attachmentOverNewInterface),
                       .unknown(UnknownMobilityOption(type: 200, data: [1, 2, 3]))])),
         .proxyBindingAcknowledgement(proxyBindingAcknowledgement),
+        .proxyBindingUpdate(ProxyBindingUpdate(
+            sequenceNumber: 8, flags: [.acknowledge, .proxy], lifetimeUnits: 5,
+            options: [.mobileNodeIdentifier(.eui48(vm)), .timestamp(timestamp), .vendorSpecific(.prepare),
+                      .vendorSpecific(VendorSpecificOption(vendorID: 10415, subtype: 7, data: [9, 8, 7])),
+                      .ipv4HomeAddressRequest(IPv4HomeAddressRequest(prefixLength: 0, address: .any))])),
         .proxyBindingAcknowledgement(ProxyBindingAcknowledgement(
             status: .authenticationFailed, flags: [.proxy], sequenceNumber: 1, lifetimeUnits: 0, options: [])),
         .heartbeat(heartbeat),
