@@ -51,6 +51,28 @@ struct TunnelRoutingTableTests {
         #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteB) == .refused(.noRoute))
     }
 
+    @Test("a prepared site gets a copy of the downlink and may send from the VM's address")
+    func preparedSiteIsBicast() {
+        let current = TunnelRoute(address: Self.vm, peer: Self.siteA)
+        let prepared = TunnelRoute(address: Self.vm, peer: Self.siteB)
+        var table = TunnelRoutingTable([current])
+        #expect(table.bicastRoute(destination: Self.vm, besides: current) == nil)
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteB) == .refused(.spoofed))
+        table.prepare(prepared)
+        #expect(table.outboundRoute(source: Self.correspondent, destination: Self.vm) == current)
+        #expect(table.bicastRoute(destination: Self.vm, besides: current) == prepared)
+        #expect(table.bicastRoute(destination: Self.correspondent, besides: current) == nil)
+        #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: nil, from: Self.siteB) == .admitted(prepared))
+        // Once the binding is there, no second copy to the same peer.
+        table.insert(prepared)
+        #expect(table.bicastRoute(destination: Self.vm, besides: prepared) == nil)
+        // Only the preparing peer's withdrawal ends it.
+        table.unprepare(TunnelRoute(address: Self.vm, peer: Self.siteA))
+        #expect(table.bicastRoute(destination: Self.vm, besides: current) == prepared)
+        table.unprepare(prepared)
+        #expect(table.bicastRoute(destination: Self.vm, besides: current) == nil)
+    }
+
     @Test func greKeyMustMatchOnReceipt() {
         let table = TunnelRoutingTable([TunnelRoute(address: Self.vm, peer: Self.siteA, framing: .tlvGRE(key: 7))])
         #expect(table.admit(source: Self.vm, destination: Self.correspondent, key: 7, from: Self.siteA) != .refused(.keyMismatch))

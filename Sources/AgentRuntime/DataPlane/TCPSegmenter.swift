@@ -47,6 +47,18 @@ struct TCPSegmenter {
             counters.droppedNoRoute &+= 1
             return
         }
+        encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: route,
+                    into: &frames, outgoing: &outgoing, counters: &counters)
+        if let copy = table.bicastRoute(destination: ip.destination, besides: route) {
+            encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: copy,
+                        into: &frames, outgoing: &outgoing, counters: &counters)
+        }
+    }
+
+    private mutating func encapsulate(_ packet: ByteBuffer, header: VirtioNetHeader, ip: IPv4Header, at offset: Int,
+                                      in readBuffer: UnsafeRawBufferPointer, read: ByteBuffer, route: TunnelRoute,
+                                      into frames: inout ByteBuffer, outgoing: inout OutgoingFrames,
+                                      counters: inout TunnelCounters) {
         let gsoType = header.gsoType & ~VirtioNetHeader.gsoECN
         if gsoType == VirtioNetHeader.gsoNone {
             encapsulateWhole(packet, header: header, route: route, into: &frames, outgoing: &outgoing, counters: &counters)

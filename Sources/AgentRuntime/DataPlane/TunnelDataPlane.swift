@@ -22,6 +22,11 @@ public protocol TunnelDataPlane: AnyObject, Sendable {
     /// Keeps admitting what `route`'s peer sends from its prefix for `grace`, without
     /// sending by it: a VM's packets already on their way from the site it left.
     func retire(_ route: TunnelRoute, for grace: Duration) async
+    /// Sends a copy of what goes to `route`'s prefix to `route`'s peer as well, and admits
+    /// what it sends from there, until ``unprepare(_:)`` (make-before-break).
+    func prepare(_ route: TunnelRoute) async
+    /// Ends ``prepare(_:)`` for `route`.
+    func unprepare(_ route: TunnelRoute) async
     /// The routes in force.
     var routes: [TunnelRoute] { get }
     /// The counters since start.

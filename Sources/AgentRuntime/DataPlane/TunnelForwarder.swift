@@ -139,6 +139,14 @@ final class TunnelForwarder: Sendable {
             counters.droppedNoRoute &+= 1
             return
         }
+        encapsulate(packet, for: route, into: &frames, outgoing: &outgoing, counters: &counters)
+        if let copy = table.bicastRoute(destination: header.destination, besides: route) {
+            encapsulate(packet, for: copy, into: &frames, outgoing: &outgoing, counters: &counters)
+        }
+    }
+
+    private static func encapsulate(_ packet: ByteBuffer, for route: TunnelRoute, into frames: inout ByteBuffer,
+                                    outgoing: inout OutgoingFrames, counters: inout TunnelCounters) {
         let start = frames.writerIndex
         do {
             try TunnelFrame.encode(packet, format: route.framing, into: &frames)

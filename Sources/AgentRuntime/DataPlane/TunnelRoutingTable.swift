@@ -11,6 +11,9 @@ public struct TunnelRoutingTable: Sendable {
     /// Remote routes replaced or removed a moment ago: their peer's packets are still
     /// admitted (those already on their way when the VM moved on), nothing is sent by them.
     private var retiring = PrefixMap()
+    /// Sites preparing to receive a VM (make-before-break): its downlink is sent there as
+    /// well, and what they send from its address is admitted.
+    private var prepared = PrefixMap()
 
     public init(_ routes: [TunnelRoute] = []) {
         for route in routes { insert(route) }
@@ -31,6 +34,30 @@ public struct TunnelRoutingTable: Sendable {
         if let removed = retiring.remove(route.address, prefixLength: route.prefixLength), removed != route {
             _ = retiring.insert(removed)
         }
+    }
+
+    /// Sends a copy of everything for `route`'s prefix to `route`'s peer too, and admits
+    /// what that peer sends from it; replaces a preparation for the same prefix.
+    public mutating func prepare(_ route: TunnelRoute) {
+        var route = route
+        route.address = IPv4Address(rawValue: route.address.rawValue & TunnelRoute.mask(route.prefixLength))
+        _ = prepared.insert(route)
+    }
+
+    /// Ends the preparation for `route`'s prefix, if `route`'s peer holds it.
+    public mutating func unprepare(_ route: TunnelRoute) {
+        var route = route
+        route.address = IPv4Address(rawValue: route.address.rawValue & TunnelRoute.mask(route.prefixLength))
+        if let removed = prepared.remove(route.address, prefixLength: route.prefixLength), removed.peer != route.peer {
+            _ = prepared.insert(removed)
+        }
+    }
+
+    /// The second destination of a packet for `destination` while a site prepares to
+    /// receive it, unless it is the first's peer.
+    public func bicastRoute(destination: IPv4Address, besides primary: TunnelRoute) -> TunnelRoute? {
+        guard !prepared.isEmpty, let route = prepared.lookup(destination), route.peer != primary.peer else { return nil }
+        return route
     }
 
     /// Every route, host routes first.
@@ -81,6 +108,10 @@ public struct TunnelRoutingTable: Sendable {
         }
         if !anchored.isEmpty, let route = anchored.lookup(destination) {
             if let verdict = Self.check(route, key: key, sender: sender, refusal: &refusal) { return verdict }
+        }
+        if !prepared.isEmpty, let route = prepared.lookup(source) {
+            var ignored = refusal
+            if let verdict = Self.check(route, key: key, sender: sender, refusal: &ignored) { return verdict }
         }
         if !retiring.isEmpty, let route = retiring.lookup(source) {
             var ignored = refusal

@@ -208,6 +208,21 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         removeSynchronously(address, prefixLength: prefixLength)
     }
 
+    public func prepare(_ route: TunnelRoute) async {
+        state.withLock { state in
+            state.table.prepare(route)
+            publish(state)
+        }
+        logger.debug("tunnel preparation installed", metadata: ["route": "\(route)"])
+    }
+
+    public func unprepare(_ route: TunnelRoute) async {
+        state.withLock { state in
+            state.table.unprepare(route)
+            publish(state)
+        }
+    }
+
     public func retire(_ route: TunnelRoute, for grace: Duration) async {
         state.withLock { state in
             state.table.retire(route)

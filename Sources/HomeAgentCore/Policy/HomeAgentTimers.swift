@@ -7,6 +7,8 @@ public struct HomeAgentTimers: Hashable, Sendable {
     public var minDelayBeforeDelete: Double = 10.0
     /// Lifetime granted when the PBU asks for more.
     public var maximumLifetime: Double = 3600
+    /// Longest a preparation (make-before-break) is kept without the VM arriving.
+    public var maximumPreparationLifetime: Double = 120
     /// First BRI retransmission; doubles each time.
     public var revocationInitialTimeout: Double = 0.25
     /// Give up on a BRI after this many transmissions.

@@ -16,6 +16,11 @@ public enum HomeAgentAction: Sendable {
     case move(AwayVM)
     /// The VM is no longer away (or no longer served): withdraw its proxy ARP and route.
     case detach(AwayVM)
+    /// A site prepares to receive the VM: bicast its downlink there too, and admit its
+    /// packets from there.
+    case prepare(AwayVM)
+    /// The preparation at that site is over (completed, aborted, replaced or expired).
+    case unprepare(AwayVM)
     /// Something to log and count.
     case notice(HomeAgentNotice)
 }

@@ -47,6 +47,10 @@ extension HomeAgentCore {
         } else {
             framing = update.flags.contains(.tlvHeaderFormat) ? .tlv : .bare
         }
+        if update.options.isPreparation {
+            acceptedTimestamps[vm.mac] = timestamp
+            return prepare(update, vm: vm, framing: framing, reply: reply, at: now)
+        }
 
         let current = bindings[vm.mac]
         let fromCurrentSite = current?.siteAddress == site.address
@@ -82,6 +86,7 @@ extension HomeAgentCore {
         schedulePeer(site.address, at: now)
         // The move's PBA and the old site's revocation follow the durable write.
         var actions: [HomeAgentAction] = [.persist(binding)]
+        actions += completePreparation(vm.mac, at: site.address)
         if let current, !fromCurrentSite {
             actions.append(.move(AwayVM(binding)))
             actions.append(.notice(.bindingMoved(binding, fromSite: current.siteName, latency: latency)))
@@ -101,8 +106,9 @@ extension HomeAgentCore {
     }
 
     /// A PBA with status 0 carrying the VM's address, gateway and (for a tenant) GRE key.
-    private func acknowledge(_ update: ProxyBindingUpdate, vm: VMPolicy, lifetimeUnits: UInt16,
-                             framing: TunnelFrame.Format, _ reply: ReplyPath) -> [HomeAgentAction] {
+    /// `marked` echoes GLM's preparation mark (the PBA of a preparation).
+    func acknowledge(_ update: ProxyBindingUpdate, vm: VMPolicy, lifetimeUnits: UInt16,
+                     framing: TunnelFrame.Format, marked: Bool = false, _ reply: ReplyPath) -> [HomeAgentAction] {
         var options: [MobilityOption] = [.mobileNodeIdentifier(update.options.mobileNodeIdentifier ?? .eui48(vm.mac))]
         if let timestamp = update.options.timestamp { options.append(.timestamp(timestamp)) }
         options.append(.ipv4HomeAddressReply(IPv4HomeAddressReply(status: .success, prefixLength: vm.prefixLength, address: vm.address)))
@@ -114,6 +120,7 @@ extension HomeAgentCore {
         } else if framing == .tlv {
             flags.insert(.tlvHeaderFormat)
         }
+        if marked { options.append(.vendorSpecific(.prepare)) }
         let pba = ProxyBindingAcknowledgement(status: .accepted, flags: flags, sequenceNumber: update.sequenceNumber,
                                               lifetimeUnits: lifetimeUnits, options: options)
         return send(.proxyBindingAcknowledgement(pba), reply).map { [$0] } ?? []

@@ -13,6 +13,8 @@ public struct HomeAgentCore: Sendable {
     public let restartCounter: UInt32
     /// The binding cache: VMs away from home, by MAC.
     public internal(set) var bindings: [MACAddress: Binding] = [:]
+    /// Sites preparing to receive a VM, by MAC (at most one per VM).
+    public internal(set) var preparations: [MACAddress: Preparation] = [:]
 
     var associations: SecurityAssociations
     /// Last accepted Timestamp per VM, kept after a binding goes so that a replayed
@@ -26,6 +28,7 @@ public struct HomeAgentCore: Sendable {
 
     enum Deadline: Sendable {
         case expiry(MACAddress)
+        case preparation(MACAddress)
         case revocation(RevocationKey)
         case heartbeat(IPv4Address)
     }
@@ -153,6 +156,8 @@ public struct HomeAgentCore: Sendable {
             switch key {
             case .expiry(let mac):
                 actions += expire(mac, at: now)
+            case .preparation(let mac):
+                actions += expirePreparation(mac, at: now)
             case .revocation(let key):
                 actions += retransmitRevocation(key, at: now)
             case .heartbeat(let address):

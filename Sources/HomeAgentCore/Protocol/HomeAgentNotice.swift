@@ -11,6 +11,10 @@ public enum HomeAgentNotice: Hashable, Sendable {
     case bindingMoved(Binding, fromSite: String, latency: Double)
     case bindingRefreshed(Binding)
     case bindingRemoved(Binding, Removal)
+    /// A site prepares to receive a VM (make-before-break).
+    case preparationAdded(Preparation)
+    /// A preparation is over.
+    case preparationEnded(Preparation, PreparationEnd)
     /// A PBU answered with a refusing status; nothing changed.
     case registrationRefused(BindingAcknowledgementStatus, vm: MobileNodeIdentifier?, site: String, reason: String)
     /// A refresh or de-registration from a site that no longer holds the binding.
@@ -29,4 +33,16 @@ public enum HomeAgentNotice: Hashable, Sendable {
     case peerRestarted(site: String, restartCounter: UInt32)
     case peerUnreachable(site: String)
     case peerReachable(site: String)
+}
+
+/// How a preparation ended.
+public enum PreparationEnd: String, Hashable, Sendable {
+    /// The VM arrived at the prepared site.
+    case completed
+    /// The site withdrew it (the migration failed).
+    case aborted
+    /// Another site's preparation took its place.
+    case replaced
+    /// Its lifetime ended without the VM arriving.
+    case expired
 }

@@ -35,6 +35,7 @@ public actor HomeAgentDaemon {
     private let commits: CommitQueue
     private var alarm = DeadlineAlarm()
     private let bindingsGauge = Gauge(label: "glm_home_bindings")
+    private let preparedGauge = Gauge(label: "glm_home_prepared_endpoints")
     private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
 
     /// Opens the store and takes its restart counter; nothing is bound until ``run()``.
@@ -111,6 +112,7 @@ public actor HomeAgentDaemon {
         let started = ContinuousClock.now
         defer {
             bindingsGauge.record(core.bindings.count)
+            preparedGauge.record(core.preparations.count)
             let elapsed = ContinuousClock.now - started
             processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
@@ -153,6 +155,10 @@ public actor HomeAgentDaemon {
                     try await dataPlane?.move(vm)
                 case .detach(let vm):
                     try await dataPlane?.detach(vm)
+                case .prepare(let site):
+                    try await dataPlane?.prepare(site)
+                case .unprepare(let site):
+                    try await dataPlane?.unprepare(site)
                 case .send(let bytes, let to, let port):
                     commit.replies.append((bytes, to, port))
                 case .notice(let notice):

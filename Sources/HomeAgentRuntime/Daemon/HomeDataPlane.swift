@@ -8,6 +8,11 @@ public protocol HomeDataPlane: Sendable {
     func attach(_ vm: AwayVM) async throws
     func move(_ vm: AwayVM) async throws
     func detach(_ vm: AwayVM) async throws
+    /// A site prepares to receive the VM: its downlink goes there too, and what that site
+    /// sends from the VM's address is admitted.
+    func prepare(_ site: AwayVM) async throws
+    /// The preparation at that site is over.
+    func unprepare(_ site: AwayVM) async throws
     /// Undoes everything the data plane installed in the OS.
     func stop() async
 }

@@ -20,6 +20,8 @@ struct NoticeReporter {
     private let unauthenticated = Counter(label: "glm_home_unauthenticated_total")
     private let unknownPeers = Counter(label: "glm_home_unknown_peer_total")
     private let registrationLatency = Timer(label: "glm_home_registration_latency_seconds")
+    private let preparations = CounterFamily(label: "glm_home_preparations_total", dimension: "outcome",
+                                             values: ["added", "completed", "aborted", "replaced", "expired"])
 
     init(logger: Logger) {
         self.logger = logger
@@ -45,6 +47,13 @@ struct NoticeReporter {
         case .bindingRefreshed(let b):
             countUpdate(.accepted)
             logger.debug("binding refreshed", metadata: ["vm": "\(b.vm)", "site": "\(b.siteName)"])
+        case .preparationAdded(let p):
+            preparations.increment("added")
+            logger.info("site preparing to receive VM", metadata: ["vm": "\(p.site.vm)", "site": "\(p.siteName)",
+                                                                   "address": "\(p.site.homeAddress)"])
+        case .preparationEnded(let p, let end):
+            preparations.increment(end.rawValue)
+            logger.info("preparation over", metadata: ["vm": "\(p.site.vm)", "site": "\(p.siteName)", "outcome": "\(end.rawValue)"])
         case .bindingRemoved(let b, let reason):
             logger.info("binding removed", metadata: ["vm": "\(b.vm)", "site": "-", "old_site": "\(b.siteName)",
                                                       "reason": "\(reason.rawValue)"])

@@ -59,6 +59,15 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         }
     }
 
+    public func prepare(_ site: AwayVM) async throws {
+        await tunnel.prepare(route(site))
+        logger.info("bicasting to a prepared site", metadata: ["address": "\(site.homeAddress)", "site": "\(site.siteAddress)"])
+    }
+
+    public func unprepare(_ site: AwayVM) async throws {
+        await tunnel.unprepare(route(site))
+    }
+
     public func detach(_ vm: AwayVM) async throws {
         try proxyARP.withdraw(vm.homeAddress, on: homeInterface)
         try configurator.revert([.route(to: vm.homeAddress, device: tunnel.interfaceName)])

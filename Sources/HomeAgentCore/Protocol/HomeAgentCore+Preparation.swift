@@ -1,0 +1,71 @@
+import GLMWire
+
+/// A site preparing to receive a VM (make-before-break, `Docs/protocol.md` §9): the VM's
+/// downlink is bicast there too, and its packets from there are admitted, until the VM
+/// arrives (the site's ordinary PBU completes the handoff), the site aborts, or the
+/// preparation's lifetime ends. The binding itself never moves for a preparation.
+public struct Preparation: Hashable, Sendable {
+    public var site: AwayVM
+    public var siteName: String
+    public var expiresAt: Double
+
+    public init(site: AwayVM, siteName: String, expiresAt: Double) {
+        self.site = site
+        self.siteName = siteName
+        self.expiresAt = expiresAt
+    }
+}
+
+extension HomeAgentCore {
+    /// Handles an authenticated PBU carrying GLM's preparation mark, after the ordinary
+    /// checks (policy, address, Timestamp) passed.
+    mutating func prepare(_ update: ProxyBindingUpdate, vm: VMPolicy, framing: TunnelFrame.Format, reply: ReplyPath,
+                          at now: Double) -> [HomeAgentAction] {
+        let site = reply.site
+        let existing = preparations[vm.mac]
+        if update.lifetimeUnits == 0 {
+            // `aborted`: the migration failed; only the preparing site may withdraw it.
+            guard let existing, existing.site.siteAddress == site.address else {
+                return acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
+            }
+            preparations[vm.mac] = nil
+            return [.unprepare(existing.site), .notice(.preparationEnded(existing, .aborted))]
+                + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
+        }
+        if bindings[vm.mac]?.siteAddress == site.address {
+            // The VM is already there: nothing to prepare.
+            return [.notice(.ignored(from: site.address, reason: "preparation for \(vm.mac) at its current site"))]
+                + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
+        }
+        var actions: [HomeAgentAction] = []
+        if let existing, existing.site.siteAddress != site.address {
+            // Two preparations racing: the newer one stands.
+            actions += [.unprepare(existing.site), .notice(.preparationEnded(existing, .replaced))]
+        }
+        let lifetime = min(Double(update.lifetimeSeconds), policy.timers.maximumPreparationLifetime)
+        let preparation = Preparation(
+            site: AwayVM(vm: vm.mac, homeAddress: vm.address, siteAddress: site.address, framing: framing),
+            siteName: site.name, expiresAt: now + lifetime)
+        preparations[vm.mac] = preparation
+        deadlines.insert(.preparation(vm.mac), at: preparation.expiresAt)
+        if existing?.site != preparation.site { actions.append(.prepare(preparation.site)) }
+        actions.append(.notice(.preparationAdded(preparation)))
+        let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
+        return actions + acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, marked: true, reply)
+    }
+
+    /// The VM arrived at `site` (its ordinary PBU was accepted there): the preparation there,
+    /// if any, is complete; its bicast ends as the binding moves.
+    mutating func completePreparation(_ vm: MACAddress, at site: IPv4Address) -> [HomeAgentAction] {
+        guard let existing = preparations[vm], existing.site.siteAddress == site else { return [] }
+        preparations[vm] = nil
+        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .completed))]
+    }
+
+    /// A preparation's lifetime ended without the VM arriving.
+    mutating func expirePreparation(_ vm: MACAddress, at now: Double) -> [HomeAgentAction] {
+        guard let existing = preparations[vm], existing.expiresAt <= now else { return [] }
+        preparations[vm] = nil
+        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .expired))]
+    }
+}
