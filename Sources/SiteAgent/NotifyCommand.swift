@@ -10,13 +10,13 @@ struct NotifyCommand: AsyncParsableCommand {
     )
 
     enum Event: String, ExpressibleByArgument, CaseIterable {
-        case arrived, departed
+        case arrived, departed, incoming, aborted
     }
 
     @Option(help: "The VM's MAC address, as 52:54:00:12:34:56.")
     var vm: String
 
-    @Option(help: "arrived or departed.")
+    @Option(help: "arrived, departed, incoming (a migration to this host is about to start) or aborted (it failed).")
     var event: Event
 
     @OptionGroup var socket: SocketOption

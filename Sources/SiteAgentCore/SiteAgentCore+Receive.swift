@@ -57,8 +57,18 @@ extension SiteAgentCore {
             let vm = ServedVM(vm: mac, address: reply.address, prefixLength: reply.prefixLength, gateway: gateway,
                               homeAgent: peer.address, framing: framing, bridge: entry.bridge)
             let lifetime = Double(pba.lifetimeSeconds)
+            if entry.marked {
+                // The preparation is accepted: serve the VM here now, so that its first
+                // packets after it resumes go straight into the tunnel.
+                entry.state = .prepared(vm)
+                entry.deadline = now + lifetime
+                entries[mac] = entry
+                return [.serve(vm), .notice(.prepared(vm))]
+            }
             var actions: [SiteAgentAction] = []
-            let wasServed: ServedVM? = if case .served(let old) = entry.state { old } else { nil }
+            let wasServed: ServedVM? = if case .served(let old) = entry.state { old } else { entry.early }
+            if entry.early != nil { actions.append(.notice(.preparationEnded(mac, outcome: "completed"))) }
+            entry.early = nil
             entry.state = .served(vm)
             entry.lifetime = lifetime
             entry.expiresAt = now + lifetime

@@ -17,6 +17,10 @@ public struct SiteAgentCore: Sendable {
         case registering
         /// Accepted and served here.
         case served(ServedVM)
+        /// A preparation's PBU is out (make-before-break): the VM is on its way.
+        case preparing
+        /// The home agent accepted the preparation: served here before it arrives.
+        case prepared(ServedVM)
     }
 
     struct Entry: Sendable {
@@ -39,6 +43,10 @@ public struct SiteAgentCore: Sendable {
         var expiresAt: Double = .infinity
         /// The host bridge the VM was last seen arriving on.
         var bridge: String?
+        /// The PBUs out carry GLM's preparation mark.
+        var marked = false
+        /// What a preparation served here before the VM arrived; the arrival's PBA keeps it.
+        var early: ServedVM?
     }
 
     struct Peer: Sendable {
@@ -101,6 +109,10 @@ public struct SiteAgentCore: Sendable {
             return macs.flatMap { startRegistration($0, handoff: .handoffStateNotChanged, on: bridge, at: now) }
         case .departed(let mac):
             return depart(mac, at: now)
+        case .incoming(let mac, let bridge):
+            return prepareArrival(mac, on: bridge, at: now)
+        case .aborted(let mac):
+            return abortPreparation(mac, at: now)
         case .datagram(let bytes, let from, let port):
             return receive(bytes, from: from, port: port, at: now)
         case .timer:
@@ -115,6 +127,13 @@ public struct SiteAgentCore: Sendable {
         if let entry = entries[mac] {
             // The rest of the same migration's announces, or an announce while a PBU is out.
             if case .registering = entry.state { return [] }
+            switch entry.state {
+            case .preparing, .prepared:
+                // The prepared VM arrived: the ordinary PBU completes the handoff.
+                return [.notice(.announceSeen(mac))] + startRegistration(mac, handoff: .handoffBetweenMAGs, on: bridge, at: now)
+            default:
+                break
+            }
             if now - entry.registeredAt < policy.timers.announceSettling { return [] }
             // An announce from a VM already served here (QMP announce-self): a refresh.
             return [.notice(.announceSeen(mac))]
@@ -139,6 +158,16 @@ public struct SiteAgentCore: Sendable {
         entry.timeout = timeout
         entry.registeredAt = now
         if let bridge { entry.bridge = bridge }
+        switch entry.state {
+        case .preparing:
+            entry.state = .registering
+        case .prepared(let vm):
+            entry.early = vm
+            entry.state = .registering
+        default:
+            break
+        }
+        entry.marked = false
         entries[mac] = entry
         return transmit(mac, lifetime: policy.timers.requestedLifetime, at: now)
     }
@@ -153,7 +182,8 @@ public struct SiteAgentCore: Sendable {
         let update = ProxyBindingUpdate(
             sequenceNumber: entry.sequence, flags: flags(for: mac), lifetimeUnits: UInt16(min(lifetime / 4, 65535)),
             options: [.mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(entry.handoff), .accessTechnologyType(.virtual),
-                      .timestamp(timestamp(at: now)), .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
+                      .timestamp(timestamp(at: now))] + (entry.marked ? [.vendorSpecific(.prepare)] : [])
+                + [.ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
         var actions = send(.proxyBindingUpdate(update), to: peer)
         actions.append(.notice(.registrationSent(mac, homeAgent: peer.name, attempt: entry.attempts, handoff: entry.handoff)))
         return actions
@@ -180,22 +210,53 @@ public struct SiteAgentCore: Sendable {
         guard let entry = entries.removeValue(forKey: mac), let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
         var actions: [SiteAgentAction] = []
         if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
+        if let early = entry.early, entry.state == .registering { actions.append(.unserve(early)) }
         actions += deregister(mac, from: peer, at: now)
         actions.append(.notice(.released(mac)))
         return actions
     }
 
+    // MARK: - Preparation (make-before-break)
+
+    private mutating func prepareArrival(_ mac: MACAddress, on bridge: String?, at now: Double) -> [SiteAgentAction] {
+        guard let peer = policy.homeAgent(serving: mac), entries[mac] == nil else { return [] }
+        let sequence = nextSequence
+        nextSequence &+= 1
+        var entry = Entry(state: .preparing, homeAgent: peer.address, handoff: .handoffBetweenMAGs, sequence: sequence,
+                          firstSent: now, lastSent: now, attempts: 0, timeout: retransmissionTimeout(for: peer.address),
+                          deadline: nil, registeredAt: now)
+        entry.bridge = bridge
+        entry.marked = true
+        entries[mac] = entry
+        return [.notice(.preparing(mac, homeAgent: peer.name))]
+            + transmit(mac, lifetime: policy.timers.preparationLifetime, at: now)
+    }
+
+    private mutating func abortPreparation(_ mac: MACAddress, at now: Double) -> [SiteAgentAction] {
+        guard let entry = entries[mac], let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
+        let served: ServedVM?
+        switch entry.state {
+        case .preparing: served = nil
+        case .prepared(let vm): served = vm
+        default: return []  // the VM arrived: the migration did not fail here
+        }
+        entries[mac] = nil
+        return (served.map { [.unserve($0)] } ?? []) + deregister(mac, from: peer, marked: true, at: now)
+            + [.notice(.preparationEnded(mac, outcome: "aborted"))]
+    }
+
     /// A PBU with lifetime 0: the home agent may drop the binding at once (RFC 5213 §6.9.1.2)
     /// rather than wait for a BRI exchange or the lifetime's end. Sent once, unretransmitted:
     /// a lost one only leaves the binding to expire.
-    private mutating func deregister(_ mac: MACAddress, from peer: HomeAgentPeer, at now: Double) -> [SiteAgentAction] {
+    private mutating func deregister(_ mac: MACAddress, from peer: HomeAgentPeer, marked: Bool = false,
+                                     at now: Double) -> [SiteAgentAction] {
         let sequence = nextSequence
         nextSequence &+= 1
         let update = ProxyBindingUpdate(
             sequenceNumber: sequence, flags: flags(for: mac), lifetimeUnits: 0,
             options: [.mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(.handoffStateNotChanged),
-                      .accessTechnologyType(.virtual), .timestamp(timestamp(at: now)),
-                      .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
+                      .accessTechnologyType(.virtual), .timestamp(timestamp(at: now))]
+                + (marked ? [.vendorSpecific(.prepare)] : []) + [.ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
         return send(.proxyBindingUpdate(update), to: peer)
     }
 
@@ -239,12 +300,17 @@ public struct SiteAgentCore: Sendable {
         for (mac, entry) in entries.sorted(by: { $0.key < $1.key }) {
             guard let deadline = entry.deadline, deadline <= now else { continue }
             switch entry.state {
-            case .registering:
+            case .registering, .preparing:
                 // RFC 6275 §11.8: double the timeout, up to MAX_BINDACK_TIMEOUT.
                 var updated = entry
                 updated.timeout = min(entry.timeout * 2, policy.timers.maximumRetransmission)
                 entries[mac] = updated
-                actions += transmit(mac, lifetime: policy.timers.requestedLifetime, at: now)
+                actions += transmit(mac, lifetime: entry.marked ? policy.timers.preparationLifetime : policy.timers.requestedLifetime,
+                                    at: now)
+            case .prepared(let vm):
+                // The VM never came: the home agent drops the preparation at the same time.
+                entries[mac] = nil
+                actions += [.unserve(vm), .notice(.preparationEnded(mac, outcome: "expired"))]
             case .served(let vm) where entry.refreshing:
                 if now >= entry.expiresAt {
                     // The lifetime ran out unanswered: the home agent no longer sends here.

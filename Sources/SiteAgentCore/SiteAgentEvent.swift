@@ -15,6 +15,11 @@ public enum SiteAgentEvent: Sendable {
     case arrived(MACAddress, bridge: String? = nil)
     /// A hook or orchestrator says the VM left this host.
     case departed(MACAddress)
+    /// A hook or orchestrator says the VM is about to be migrated here (libvirt's
+    /// `migrate begin` on this host): prepare (make-before-break, `Docs/protocol.md` §9).
+    case incoming(MACAddress, bridge: String? = nil)
+    /// The migration that `incoming` announced failed: undo the preparation.
+    case aborted(MACAddress)
     /// At start: VMs found on the host's bridges (their forwarding tables), which may
     /// have been registered before a restart.
     case present([MACAddress], bridge: String? = nil)
@@ -43,6 +48,12 @@ public enum SiteAgentNotice: Hashable, Sendable {
     case refused(MACAddress, status: BindingAcknowledgementStatus, retryIn: Double?)
     case revoked(MACAddress, trigger: RevocationTrigger)
     case released(MACAddress)
+    /// A preparation's PBU went out for the VM.
+    case preparing(MACAddress, homeAgent: String)
+    /// The home agent accepted the preparation: the VM is served here before it arrives.
+    case prepared(ServedVM)
+    /// A preparation ended without the VM arriving: `aborted` or `expired`.
+    case preparationEnded(MACAddress, outcome: String)
     case homeAgentRestarted(String, restartCounter: UInt32)
     case homeAgentUnreachable(String)
     case malformed(from: IPv4Address, reason: String)

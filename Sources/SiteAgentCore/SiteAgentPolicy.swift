@@ -37,6 +37,9 @@ public struct SiteAgentTimers: Hashable, Sendable {
     public var announceSettling: Double = 2.0
     /// After a refusal that retrying cannot cure, wait this long before trying again.
     public var refusedRetry: Double = 60
+    /// Lifetime asked for in a preparation's PBU: how long the destination waits for the
+    /// VM after `incoming` before it gives the preparation up.
+    public var preparationLifetime: Double = 60
     public var heartbeatInterval: Double = 60
     public var missingHeartbeatsAllowed: Int = 3
 

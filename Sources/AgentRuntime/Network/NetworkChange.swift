@@ -14,6 +14,10 @@ public enum NetworkChange: Hashable, Sendable {
     /// `ADDRESS` on `DEVICE` (when forwarding is on there and the route to the address
     /// leaves by another device). Undone by deleting the entry.
     case neighbourProxy(IPv4Address, device: String)
+    /// `ip neigh replace ADDRESS lladdr MAC dev DEVICE nud permanent`: a neighbour whose
+    /// MAC is known in advance (a VM about to arrive), so that packets for it leave at
+    /// once instead of waiting for ARP. Undone by deleting the entry.
+    case neighbour(IPv4Address, mac: MACAddress, device: String)
     /// `ip rule add from PREFIX lookup TABLE priority PRIORITY`: policy routing by source,
     /// as a site uses to send its VMs' packets into the tunnel. Undone by deleting the rule.
     case rule(from: IPv4Address, prefixLength: Int = 32, table: Int, priority: Int)
@@ -26,6 +30,7 @@ public enum NetworkChange: Hashable, Sendable {
         case .link(let name, _, _): name
         case .route(_, _, let device, _, _): device
         case .neighbourProxy(_, let device): device
+        case .neighbour(_, _, let device): device
         case .rule: nil
         case .address(_, _, let device): device
         }
@@ -40,6 +45,8 @@ public enum NetworkChange: Hashable, Sendable {
             "route replace " + Self.routeSelector(address, prefixLength, device, gateway, table)
         case .neighbourProxy(let address, let device):
             "neigh replace proxy \(address) dev \(device)"
+        case .neighbour(let address, let mac, let device):
+            "neigh replace \(address) lladdr \(mac) dev \(device) nud permanent"
         case .rule(let address, let prefixLength, let table, let priority):
             "rule add from \(address)/\(prefixLength) lookup \(table) priority \(priority)"
         case .address(let address, let prefixLength, let device):
@@ -57,6 +64,8 @@ public enum NetworkChange: Hashable, Sendable {
             return "route del " + Self.routeSelector(address, prefixLength, device, gateway, table)
         case .neighbourProxy(let address, let device):
             return "neigh del proxy \(address) dev \(device)"
+        case .neighbour(let address, _, let device):
+            return "neigh del \(address) dev \(device)"
         case .rule(let address, let prefixLength, let table, let priority):
             return "rule del from \(address)/\(prefixLength) lookup \(table) priority \(priority)"
         case .address(let address, let prefixLength, let device):

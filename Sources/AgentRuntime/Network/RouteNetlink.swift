@@ -84,6 +84,13 @@ final class RouteNetlink {
             body += bytes(UInt16(0x80)) + [0x08, 0]
             body += attribute(1, address.octets)  // NDA_DST
             return message(undo ? deleteNeighbour : newNeighbour, flags: undo ? 0 : create | replace, body)
+        case .neighbour(let address, let mac, let device):
+            // ndmsg: family, pad, pad16, ifindex, state NUD_PERMANENT, flags none, type
+            var body: [UInt8] = [inet, 0, 0, 0] + bytes(UInt32(try index(of: device)))
+            body += bytes(UInt16(0x80)) + [0, 0]
+            body += attribute(1, address.octets)  // NDA_DST
+            if !undo { body += attribute(2, mac.octets) }  // NDA_LLADDR
+            return message(undo ? deleteNeighbour : newNeighbour, flags: undo ? 0 : create | replace, body)
         case .rule(let address, let prefixLength, let table, let priority):
             // fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action FR_ACT_TO_TBL
             var body: [UInt8] = [inet, 0, UInt8(prefixLength), 0, table < 256 ? UInt8(table) : 0, 0, 0, 1]

@@ -17,18 +17,20 @@ public enum SiteAgentControl {
             return await status(daemon)
         case "notify":
             guard words.count == 3, let mac = MACAddress(String(words[2])) else {
-                return error("usage: notify arrived|departed MAC")
+                return error("usage: notify arrived|departed|incoming|aborted MAC")
             }
             switch words[1] {
             case "arrived":
                 let bridge = bridges.first { BridgeForwardingTable.holds(mac, bridge: $0) }
                 daemon.submit(.arrived(mac, bridge: bridge))
             case "departed": daemon.submit(.departed(mac))
-            default: return error("the event must be arrived or departed, not '\(words[1])'")
+            case "incoming": daemon.submit(.incoming(mac, bridge: bridges.count == 1 ? bridges[0] : nil))
+            case "aborted": daemon.submit(.aborted(mac))
+            default: return error("the event must be arrived, departed, incoming or aborted, not '\(words[1])'")
             }
             return Array("{\"ok\":true}".utf8)
         default:
-            return error("unknown request; try status or notify arrived|departed MAC")
+            return error("unknown request; try status or notify arrived|departed|incoming|aborted MAC")
         }
     }
 
@@ -58,10 +60,15 @@ public enum SiteAgentControl {
         var vms: [VMStatus] = []
         for (mac, state) in await daemon.states().sorted(by: { $0.key < $1.key }) {
             var entry = VMStatus(mac: "\(mac)", state: "registering", homeAgent: await daemon.homeAgentName(of: mac))
-            if case .served(let vm) = state {
-                entry.state = "served"
+            switch state {
+            case .served(let vm), .prepared(let vm):
+                if case .served = state { entry.state = "served" } else { entry.state = "prepared" }
                 entry.address = "\(vm.address)/\(vm.prefixLength)"
                 entry.gateway = "\(vm.gateway)"
+            case .preparing:
+                entry.state = "preparing"
+            case .registering:
+                break
             }
             vms.append(entry)
         }

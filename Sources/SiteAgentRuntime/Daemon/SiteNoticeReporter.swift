@@ -12,6 +12,8 @@ struct SiteNoticeReporter {
     private let revocations = Counter(label: "glm_site_revocations_total")
     private let unreachable = Counter(label: "glm_site_home_agent_unreachable_total")
     private let restarts = Counter(label: "glm_site_home_agent_restarts_total")
+    private let preparations = CounterFamily(label: "glm_site_preparations_total", dimension: "outcome",
+                                             values: ["prepared", "completed", "aborted", "expired"])
     private let malformed = Counter(label: "glm_site_malformed_total")
     private let unauthenticated = Counter(label: "glm_site_unauthenticated_total")
     private let registrationLatency = Timer(label: "glm_site_registration_latency_seconds")
@@ -53,6 +55,15 @@ struct SiteNoticeReporter {
             logger.info("VM revoked by its home agent", metadata: ["vm": "\(vm)", "trigger": "\(trigger)"])
         case .released(let vm):
             logger.info("VM released", metadata: ["vm": "\(vm)"])
+        case .preparing(let vm, let homeAgent):
+            logger.info("preparing for an incoming VM", metadata: ["vm": "\(vm)", "home_agent": "\(homeAgent)"])
+        case .prepared(let vm):
+            preparations.increment("prepared")
+            logger.info("VM prepared: served here before it arrives", metadata: [
+                "vm": "\(vm.vm)", "address": "\(vm.address)/\(vm.prefixLength)", "gateway": "\(vm.gateway)"])
+        case .preparationEnded(let vm, let outcome):
+            preparations.increment(outcome)
+            logger.info("preparation ended", metadata: ["vm": "\(vm)", "outcome": "\(outcome)"])
         case .homeAgentRestarted(let name, let counter):
             restarts.increment()
             logger.warning("home agent restarted; re-registering its VMs", metadata: ["home_agent": "\(name)", "restart_counter": "\(counter)"])

@@ -119,7 +119,10 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     }
 
     private func osChanges(_ vm: ServedVM, bridge: String) -> [NetworkChange] {
-        [.route(to: vm.address, device: bridge),
+        // The VM's MAC is known: a served (or prepared, not yet arrived) VM's packets leave
+        // by the bridge at once, without waiting for it to answer ARP.
+        [.neighbour(vm.address, mac: vm.vm, device: bridge),
+         .route(to: vm.address, device: bridge),
          .rule(from: vm.address, table: Self.table, priority: Self.rulePriority)]
     }
 }
