@@ -39,6 +39,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .customLong("settle-ms"), help: "Traffic time between two migrations, in ms.")
     var settle = 1000
 
+    @Option(help: "The passes along the route: announce (QEMU's RARP only), make-before-break (the libvirt hook's incoming first), or both, comma-separated.")
+    var modes = "announce,make-before-break"
+
     func validate() throws {
         guard geteuid() == 0 else { throw ValidationError("the lab needs root (network namespaces, TUN and TAP devices)") }
         _ = try ScenarioOptions.route(route)
@@ -55,6 +58,8 @@ struct DemoCommand: AsyncParsableCommand {
         options.route = try ScenarioOptions.route(route)
         options.cache = cache
         options.settle = .milliseconds(settle)
+        options.modes = modes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0 == "mbb" ? ScenarioOptions.makeBeforeBreak : $0 }
         if let problem = options.problem { throw ValidationError(problem) }
 
         let interruption = Interruption()

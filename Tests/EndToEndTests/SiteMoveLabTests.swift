@@ -133,7 +133,7 @@ struct SiteMoveLabTests {
         #expect(statuses.values.allSatisfy { $0 == 0 }, "every agent stops cleanly on SIGTERM: \(statuses)")
     }
 
-    @Test("the libvirt hook: started registers the VM, release lets it go, started after an incoming migration waits for the announce")
+    @Test("the libvirt hook: migrate prepares and release aborts; started registers the VM, release lets it go")
     func libvirtHook() async throws {
         guard let tools = Self.tools() else { return }
         let (topology, vm, agents) = try await Self.lab(tools)
@@ -153,13 +153,20 @@ struct SiteMoveLabTests {
             #expect(run.succeeded, "hook \(operation): \(run.standardError)")
         }
 
-        // An incoming migration: `migrate` then `started`; the hook leaves it to the announce.
+        // An incoming migration begins: the site prepares (served before the VM arrives),
+        // the binding does not move.
         try await topology.moveVethVM(vm, to: .site(1))
         try await runHook("migrate", "begin")
-        try await runHook("started", "begin")
-        try await Task.sleep(for: .milliseconds(300))
-        let early = try await agents.status(site: 1)
-        #expect(early[vm.mac] == nil, "no registration before the announce")
+        let prepared = await waitUntil(timeout: .seconds(5)) {
+            await Self.placement(agents, vm.mac) == Placement(binding: nil, siteA: "prepared", siteB: nil)
+        }
+        #expect(prepared, "prepared at site A, no binding yet")
+        // It fails before the guest starts here: `release` aborts the preparation.
+        try await runHook("release", "end")
+        let aborted = await waitUntil(timeout: .seconds(5)) {
+            await Self.placement(agents, vm.mac) == Placement(binding: nil, siteA: nil, siteB: nil)
+        }
+        #expect(aborted, "the preparation is gone")
 
         // A guest started here (first attach): `started` registers it.
         try await runHook("started", "begin")

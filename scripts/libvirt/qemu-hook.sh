@@ -5,13 +5,19 @@
 # libvirt calls it as `qemu GUEST OPERATION SUB-OPERATION EXTRA` with the domain XML on
 # standard input. The hook must not call back into libvirt (virsh) or it deadlocks.
 #
+#   migrate   an incoming migration begins, before any memory moves:
+#             `--event incoming` for each MAC. The agent prepares (make-before-break):
+#             the home agent bicasts the VM's traffic here too and this host serves it
+#             before it arrives. QEMU's own announce (RARP) completes the handoff when
+#             the guest resumes.
 #   started   the guest runs here: `site-agent notify --event arrived` for each of its
-#             MACs (a first attach, handoff indicator 1). Not for an incoming
-#             migration: the QEMU process starts paused before the memory arrives,
-#             and the agent sees QEMU's own announce (RARP) when the guest resumes.
+#             MACs (a first attach, handoff indicator 1). Not after an incoming
+#             migration: the announce did that.
 #   release   the guest has left this host (shut down, or migrated away):
 #             `--event departed` for each MAC. After a migration the home agent has
-#             already moved the binding and ignores this late de-registration.
+#             already moved the binding and ignores this late de-registration. An
+#             incoming migration that never started the guest failed:
+#             `--event aborted` undoes the preparation.
 #
 # Environment: SITE_AGENT (default /usr/local/bin/site-agent), SITE_AGENT_SOCKET
 # (default /run/glm/site-agent.sock), GLM_HOOK_STATE (default /run/glm/hook).
@@ -37,9 +43,9 @@ notify() {
 
 case "$operation" in
     migrate)
-        # An incoming migration begins: the announce will tell the agent when it ends.
+        # An incoming migration begins: prepare; the announce tells the agent when it ends.
         mkdir -p "$state" && : > "$state/$guest.incoming"
-        cat > /dev/null
+        notify incoming
         ;;
     started)
         if [ -e "$state/$guest.incoming" ]; then
@@ -50,8 +56,12 @@ case "$operation" in
         fi
         ;;
     release)
-        rm -f "$state/$guest.incoming"
-        notify departed
+        if [ -e "$state/$guest.incoming" ]; then
+            rm -f "$state/$guest.incoming"
+            notify aborted
+        else
+            notify departed
+        fi
         ;;
     *)
         cat > /dev/null

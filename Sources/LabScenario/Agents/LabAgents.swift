@@ -120,6 +120,20 @@ public final class LabAgents: @unchecked Sendable {
         guard run.succeeded else { throw LabTopology.LabError("site-agent notify: \(run.standardOutput) \(run.standardError)") }
     }
 
+    /// `site-agent notify --event incoming` at `host` (a site), as the libvirt hook sends it
+    /// at `migrate begin`, and a wait until the site says `prepared`. Returns what went
+    /// wrong, or nil. At home there is no site agent: nothing is prepared.
+    public func prepare(_ vm: VMProfile, at host: LabTopology.Host) async throws -> String? {
+        guard case .site(let site) = host else { return nil }
+        let run = try await ProgramRun.run(programs.siteAgent, ["notify", "--vm", vm.mac, "--event", "incoming",
+                                                                "--socket", siteAgentSocket(site)], timeout: .seconds(10))
+        guard run.succeeded else { return "site-agent notify incoming: \(run.standardOutput) \(run.standardError)" }
+        let prepared = await waitUntil(timeout: .seconds(3)) {
+            (try? await status(site: site))?[vm.mac] == "prepared"
+        }
+        return prepared ? nil : "\(vm.name) was not prepared at \(host.reportName) within 3 s"
+    }
+
     /// Waits until the agents agree that `vm` is at `host`: at home, no binding; at a site,
     /// a binding there and the site serving it; and the host it left (`leaving`) no longer
     /// holding it. Returns what was wrong after `timeout`, or nil.

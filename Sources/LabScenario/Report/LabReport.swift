@@ -74,9 +74,29 @@ public struct LabReport: Codable, Hashable, Sendable {
         lines.append(line(header))
         lines.append(line(widths.map { String(repeating: "─", count: $0) }))
         lines += rows.map(line)
+        lines += sideBySide
         lines.append("")
         lines.append("Mobility overhead: the traffic gap minus QEMU's own downtime, i.e. what the network's handoff added.")
         return lines.joined(separator: "\n")
+    }
+
+    /// With both modes: each hop's overhead and lost probes in one mode beside the other.
+    var sideBySide: [String] {
+        let modes = parameters.modes
+        guard modes.count == 2 else { return [] }
+        let first = migrations.filter { $0.mode == modes[0] }
+        let second = migrations.filter { $0.mode == modes[1] }
+        guard first.count == second.count, !first.isEmpty else { return [] }
+        var rows: [[String]] = [["vm", "from → to", "overhead \(modes[0])", "overhead \(modes[1])",
+                                 "lost outside downtime \(modes[0])", "lost outside downtime \(modes[1])"]]
+        for (a, b) in zip(first, second) {
+            rows.append([a.vm, "\(a.from) → \(a.to)", a.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
+                         b.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-", "\(a.probes.lostOutsideDowntime)",
+                         "\(b.probes.lostOutsideDowntime)"])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let line = { (cells: [String]) in zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ") }
+        return ["", "Side by side:", line(rows[0]), line(widths.map { String(repeating: "─", count: $0) })] + rows.dropFirst().map(line)
     }
 
     static func milliseconds(_ value: Double) -> String { "\(format(value)) ms" }

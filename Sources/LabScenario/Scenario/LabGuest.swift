@@ -44,7 +44,9 @@ final class LabGuest: @unchecked Sendable {
 
     /// Live-migrates the VM to `destination`: a QEMU waiting with `-incoming` on a new tap
     /// there, `migrate`, the source quits and its tap goes.
-    func migrate(to destination: LabTopology.Host, hop: Int) async throws -> MigrationOutcome {
+    /// `beforeMigrate` runs once the destination QEMU waits, just before `migrate`.
+    func migrate(to destination: LabTopology.Host, hop: Int,
+                 beforeMigrate: () async throws -> Void = {}) async throws -> MigrationOutcome {
         let newTap = Self.tapName(profile, hop: hop)
         try await topology.addTap(newTap, at: destination)
         let target = try await VirtualMachine.start(
@@ -54,6 +56,7 @@ final class LabGuest: @unchecked Sendable {
         console = nil
         let outcome: MigrationOutcome
         do {
+            try await beforeMigrate()
             outcome = try await LiveMigration().run(from: machine, to: target)
         } catch {
             target.kill()

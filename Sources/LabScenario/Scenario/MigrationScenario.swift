@@ -91,23 +91,32 @@ public enum MigrationScenario {
             try await Task.sleep(for: options.settle)
 
             var observations: [MigrationObservation] = []
-            for (hop, (from, to)) in zip(options.route, options.route.dropFirst()).enumerated() {
-                for guest in guests {
-                    log("migrating \(guest.profile.name): \(from.reportName) → \(to.reportName)")
-                    let outcome = try await guest.migrate(to: to, hop: hop + 1)
-                    let observation = MigrationObservation(
-                        vm: guest.profile, from: from, to: to, mode: options.mode, started: outcome.requestedAt,
-                        sourceStopped: outcome.sourceStoppedAt, resumed: outcome.destinationResumedAt,
-                        downtimeMilliseconds: Self.milliseconds(outcome.downtime),
-                        totalMilliseconds: Self.milliseconds(outcome.totalTime))
-                    observations.append(observation)
-                    log("  QEMU: total \(Self.milliseconds(outcome.totalTime)) ms, downtime \(Self.milliseconds(outcome.downtime)) ms")
-                    if let problem = await agents.waitForPlacement(guest.profile, at: to, leaving: from) {
-                        problems.append(problem)
-                        log("  \(problem)")
+            var hop = 0
+            for mode in options.modes {
+                for (from, to) in zip(options.route, options.route.dropFirst()) {
+                    hop += 1
+                    for guest in guests {
+                        log("migrating \(guest.profile.name): \(from.reportName) → \(to.reportName) (\(mode))")
+                        let outcome = try await guest.migrate(to: to, hop: hop) {
+                            // What libvirt's hook does at the destination's `migrate begin`.
+                            if mode == ScenarioOptions.makeBeforeBreak, let problem = try await agents.prepare(guest.profile, at: to) {
+                                log("  \(problem)")
+                            }
+                        }
+                        let observation = MigrationObservation(
+                            vm: guest.profile, from: from, to: to, mode: mode, started: outcome.requestedAt,
+                            sourceStopped: outcome.sourceStoppedAt, resumed: outcome.destinationResumedAt,
+                            downtimeMilliseconds: Self.milliseconds(outcome.downtime),
+                            totalMilliseconds: Self.milliseconds(outcome.totalTime))
+                        observations.append(observation)
+                        log("  QEMU: total \(Self.milliseconds(outcome.totalTime)) ms, downtime \(Self.milliseconds(outcome.downtime)) ms")
+                        if let problem = await agents.waitForPlacement(guest.profile, at: to, leaving: from) {
+                            problems.append(problem)
+                            log("  \(problem)")
+                        }
+                        try await afterEach?(observation, agents)
+                        try await Task.sleep(for: options.settle)
                     }
-                    try await afterEach?(observation, agents)
-                    try await Task.sleep(for: options.settle)
                 }
             }
 
@@ -128,7 +137,7 @@ public enum MigrationScenario {
             let analysed = MigrationAnalysis(traces: traces, probes: logs, oneWayDelays: delays).records(observations)
             let report = LabReport(
                 parameters: .init(sites: options.sites, oneWayDelayMilliseconds: delay * 1000, lossPercent: options.lossPercent,
-                                  vms: options.vms, route: options.route.map(\.reportName), modes: [options.mode],
+                                  vms: options.vms, route: options.route.map(\.reportName), modes: options.modes,
                                   probeIntervalMilliseconds: Self.milliseconds(options.probeInterval)),
                 started: observations.first?.started ?? Date().timeIntervalSince1970, finished: Date().timeIntervalSince1970,
                 migrations: analysed.map(\.0))

@@ -12,7 +12,12 @@ public struct ScenarioOptions: Sendable {
     public var vms = 1
     /// The hosts each VM visits in order, starting where it boots.
     public var route: [LabTopology.Host] = [.home, .site(1), .site(2), .site(3), .home]
-    public var mode = "announce"
+    /// How each pass along the route tells the destination: `announce` (QEMU's RARP only)
+    /// or `make-before-break` (the libvirt hook's `incoming` before `migrate`, then the
+    /// announce). The route is run once per mode, in this order.
+    public var modes = [ScenarioOptions.announce, ScenarioOptions.makeBeforeBreak]
+    public static let announce = "announce"
+    public static let makeBeforeBreak = "make-before-break"
     public var probeInterval: Duration = .milliseconds(1)
     /// How long the lab lets traffic run between two migrations.
     public var settle: Duration = .seconds(1)
@@ -53,6 +58,10 @@ public struct ScenarioOptions: Sendable {
         }
         if zip(route, route.dropFirst()).contains(where: { $0 == $1 }) { return "the route repeats a host: a VM cannot migrate to where it is" }
         if !(0...50).contains(lossPercent) { return "loss must be 0-50 %" }
+        if modes.isEmpty || modes.contains(where: { $0 != Self.announce && $0 != Self.makeBeforeBreak }) {
+            return "modes are announce and make-before-break"
+        }
+        if modes.count > 1, route.first != route.last { return "with both modes the route must end where it starts" }
         if oneWayDelay < .zero || oneWayDelay > .seconds(1) { return "delay must be 0-1000 ms" }
         return nil
     }
