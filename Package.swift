@@ -110,6 +110,7 @@ let package = Package(
             dependencies: [
                 "HomeAgentRuntime",
                 "AgentRuntime",
+                "GLMWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

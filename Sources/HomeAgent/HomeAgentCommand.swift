@@ -6,7 +6,7 @@ struct HomeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "home-agent",
         abstract: "The GLM home agent: anchors the VMs of an origin site while they run elsewhere.",
-        subcommands: [RunCommand.self, CheckCommand.self, BindingsCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, BindingsCommand.self, NotifyCommand.self]
     )
 }
 

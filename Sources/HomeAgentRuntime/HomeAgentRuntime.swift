@@ -1,4 +1,5 @@
 import AgentRuntime
+import GLMWire
 import Logging
 import Metrics
 import Prometheus
@@ -25,7 +26,8 @@ public struct HomeAgentRuntime: Sendable {
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)
             plane = UserSpaceHomeDataPlane(tunnel: tunnel, homeInterface: configuration.homeInterface,
-                                           mtu: configuration.tunnelMTU, configurator: configurator, logger: logger)
+                                           mtu: configuration.tunnelMTU, localAddress: configuration.policy.address,
+                                           configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }
         let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
@@ -47,15 +49,31 @@ public struct HomeAgentRuntime: Sendable {
 /// What the control socket answers.
 public enum HomeAgentControl {
     public static func answer(_ request: String, daemon: HomeAgentDaemon) async -> [UInt8] {
+        let words = request.split(separator: " ")
+        if words.first == "notify" {
+            // `notify incoming MAC`, `notify aborted MAC`: a hypervisor of the home LAN is
+            // about to receive the VM back (its libvirt hook's `migrate begin`), or that failed.
+            guard words.count == 3, let mac = MACAddress(String(words[2])) else {
+                return Array("{\"error\":\"usage: notify incoming|aborted MAC\"}".utf8)
+            }
+            switch words[1] {
+            case "incoming": daemon.submit(.event(.vmIncomingAtHome(mac)))
+            case "aborted": daemon.submit(.event(.vmIncomingAtHomeAborted(mac)))
+            default: return Array("{\"error\":\"the event must be incoming or aborted\"}".utf8)
+            }
+            return Array("{\"ok\":true}".utf8)
+        }
         switch request {
         case "bindings":
             return BindingReport.json(await daemon.bindings())
+        case "preparations":
+            return BindingReport.preparationsJSON(await daemon.preparations())
         case "status":
             let bindings = await daemon.bindings().count
             let counter = await daemon.restartCounter()
             return Array("{\"bindings\":\(bindings),\"restartCounter\":\(counter)}".utf8)
         default:
-            return Array("{\"error\":\"unknown request; try bindings or status\"}".utf8)
+            return Array("{\"error\":\"unknown request; try bindings, preparations, status or notify\"}".utf8)
         }
     }
 }

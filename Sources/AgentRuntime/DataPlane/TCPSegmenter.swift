@@ -43,13 +43,21 @@ struct TCPSegmenter {
             counters.droppedMalformed &+= 1
             return
         }
-        guard let route = table.outboundRoute(source: ip.source, destination: ip.destination) else {
+        let route = table.outboundRoute(source: ip.source, destination: ip.destination)
+        let local = table.localDelivery(destination: ip.destination)
+        if let local, header.gsoType & ~VirtioNetHeader.gsoECN == VirtioNetHeader.gsoNone, !local.deliver(packet) {
             counters.droppedNoRoute &+= 1
+        }
+        let copy = table.bicastRoute(destination: ip.destination, besides: route)
+        guard route != nil || copy != nil else {
+            if local == nil { counters.droppedNoRoute &+= 1 }
             return
         }
-        encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: route,
-                    into: &frames, outgoing: &outgoing, counters: &counters)
-        if let copy = table.bicastRoute(destination: ip.destination, besides: route) {
+        if let route {
+            encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: route,
+                        into: &frames, outgoing: &outgoing, counters: &counters)
+        }
+        if let copy {
             encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: copy,
                         into: &frames, outgoing: &outgoing, counters: &counters)
         }

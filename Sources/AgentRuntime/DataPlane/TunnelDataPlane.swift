@@ -27,6 +27,8 @@ public protocol TunnelDataPlane: AnyObject, Sendable {
     func prepare(_ route: TunnelRoute) async
     /// Ends ``prepare(_:)`` for `route`.
     func unprepare(_ route: TunnelRoute) async
+    /// Copies what goes to `address` onto a LAN of this host, or (nil) stops copying.
+    func deliverLocally(_ address: IPv4Address, _ delivery: LocalDelivery?) async
     /// The routes in force.
     var routes: [TunnelRoute] { get }
     /// The counters since start.

@@ -135,14 +135,16 @@ final class TunnelForwarder: Sendable {
             counters.droppedMalformed &+= 1
             return
         }
-        guard let route = table.outboundRoute(source: header.source, destination: header.destination) else {
+        let route = table.outboundRoute(source: header.source, destination: header.destination)
+        let copy = table.bicastRoute(destination: header.destination, besides: route)
+        let local = table.localDelivery(destination: header.destination)
+        guard route != nil || copy != nil || local != nil else {
             counters.droppedNoRoute &+= 1
             return
         }
-        encapsulate(packet, for: route, into: &frames, outgoing: &outgoing, counters: &counters)
-        if let copy = table.bicastRoute(destination: header.destination, besides: route) {
-            encapsulate(packet, for: copy, into: &frames, outgoing: &outgoing, counters: &counters)
-        }
+        if let route { encapsulate(packet, for: route, into: &frames, outgoing: &outgoing, counters: &counters) }
+        if let copy { encapsulate(packet, for: copy, into: &frames, outgoing: &outgoing, counters: &counters) }
+        if let local, !local.deliver(packet) { counters.droppedNoRoute &+= 1 }
     }
 
     private static func encapsulate(_ packet: ByteBuffer, for route: TunnelRoute, into frames: inout ByteBuffer,

@@ -14,6 +14,8 @@ public struct TunnelRoutingTable: Sendable {
     /// Sites preparing to receive a VM (make-before-break): its downlink is sent there as
     /// well, and what they send from its address is admitted.
     private var prepared = PrefixMap()
+    /// VMs on their way back to a LAN of this host: a copy of their downlink goes there.
+    private var deliveries: [IPv4Address: LocalDelivery] = [:]
 
     public init(_ routes: [TunnelRoute] = []) {
         for route in routes { insert(route) }
@@ -55,9 +57,19 @@ public struct TunnelRoutingTable: Sendable {
 
     /// The second destination of a packet for `destination` while a site prepares to
     /// receive it, unless it is the first's peer.
-    public func bicastRoute(destination: IPv4Address, besides primary: TunnelRoute) -> TunnelRoute? {
-        guard !prepared.isEmpty, let route = prepared.lookup(destination), route.peer != primary.peer else { return nil }
+    public func bicastRoute(destination: IPv4Address, besides primary: TunnelRoute?) -> TunnelRoute? {
+        guard !prepared.isEmpty, let route = prepared.lookup(destination), route.peer != primary?.peer else { return nil }
         return route
+    }
+
+    /// Copies what goes to `address` onto a LAN of this host (``LocalDelivery``).
+    public mutating func deliverLocally(_ address: IPv4Address, _ delivery: LocalDelivery?) {
+        deliveries[address] = delivery
+    }
+
+    /// Where a copy of a packet for `destination` goes on a LAN of this host, if anywhere.
+    public func localDelivery(destination: IPv4Address) -> LocalDelivery? {
+        deliveries.isEmpty ? nil : deliveries[destination]
     }
 
     /// Every route, host routes first.

@@ -216,6 +216,13 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         logger.debug("tunnel preparation installed", metadata: ["route": "\(route)"])
     }
 
+    public func deliverLocally(_ address: IPv4Address, _ delivery: LocalDelivery?) async {
+        state.withLock { state in
+            state.table.deliverLocally(address, delivery)
+            publish(state)
+        }
+    }
+
     public func unprepare(_ route: TunnelRoute) async {
         state.withLock { state in
             state.table.unprepare(route)

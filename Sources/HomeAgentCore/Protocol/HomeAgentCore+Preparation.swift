@@ -54,6 +54,32 @@ extension HomeAgentCore {
         return actions + acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, marked: true, reply)
     }
 
+    /// A hypervisor on the home LAN is about to receive the VM: its downlink is copied onto
+    /// the home LAN too (a ``Preparation`` whose site address is this agent's own), so it
+    /// waits in the arriving VM's tap; the VM's announce at home completes it.
+    mutating func prepareReturnHome(_ mac: MACAddress, at now: Double) -> [HomeAgentAction] {
+        guard let binding = bindings[mac] else {
+            return [.notice(.ignored(from: policy.address, reason: "return home of \(mac) prepared while it is home"))]
+        }
+        var actions: [HomeAgentAction] = []
+        if let existing = preparations[mac] {
+            if existing.site.siteAddress == policy.address { return [] }
+            actions += [.unprepare(existing.site), .notice(.preparationEnded(existing, .replaced))]
+        }
+        let preparation = Preparation(
+            site: AwayVM(vm: mac, homeAddress: binding.homeAddress, siteAddress: policy.address, framing: .bare),
+            siteName: "home", expiresAt: now + policy.timers.maximumPreparationLifetime)
+        preparations[mac] = preparation
+        deadlines.insert(.preparation(mac), at: preparation.expiresAt)
+        return actions + [.prepare(preparation.site), .notice(.preparationAdded(preparation))]
+    }
+
+    mutating func abortReturnHome(_ mac: MACAddress) -> [HomeAgentAction] {
+        guard let existing = preparations[mac], existing.site.siteAddress == policy.address else { return [] }
+        preparations[mac] = nil
+        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .aborted))]
+    }
+
     /// The VM arrived at `site` (its ordinary PBU was accepted there): the preparation there,
     /// if any, is complete; its bicast ends as the binding moves.
     mutating func completePreparation(_ vm: MACAddress, at site: IPv4Address) -> [HomeAgentAction] {

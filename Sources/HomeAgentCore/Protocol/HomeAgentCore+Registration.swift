@@ -86,7 +86,6 @@ extension HomeAgentCore {
         schedulePeer(site.address, at: now)
         // The move's PBA and the old site's revocation follow the durable write.
         var actions: [HomeAgentAction] = [.persist(binding)]
-        actions += completePreparation(vm.mac, at: site.address)
         if let current, !fromCurrentSite {
             actions.append(.move(AwayVM(binding)))
             actions.append(.notice(.bindingMoved(binding, fromSite: current.siteName, latency: latency)))
@@ -97,6 +96,8 @@ extension HomeAgentCore {
             if current?.framing != framing { actions.append(.move(AwayVM(binding))) }
             actions.append(.notice(.bindingRefreshed(binding)))
         }
+        // A preparation there is complete; its bicast ends once the binding points there.
+        actions += completePreparation(vm.mac, at: site.address)
         let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
         actions += acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, reply)
         if let current, !fromCurrentSite {

@@ -89,6 +89,11 @@ public struct HomeAgentCore: Sendable {
         case .vmAnnouncedAtHome(let mac):
             guard let binding = bindings[mac] else { return [] }
             return remove(binding, reason: .cameHome, trigger: .interMAGHandoverSameAccessType, at: now)
+                + completePreparation(mac, at: policy.address)
+        case .vmIncomingAtHome(let mac):
+            return prepareReturnHome(mac, at: now)
+        case .vmIncomingAtHomeAborted(let mac):
+            return abortReturnHome(mac)
         case .revoke(let mac):
             guard let binding = bindings[mac] else { return [] }
             return remove(binding, reason: .administrative, trigger: .administrativeReason, at: now)

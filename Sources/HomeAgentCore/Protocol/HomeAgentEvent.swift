@@ -12,4 +12,9 @@ public enum HomeAgentEvent: Sendable {
     case timer
     /// An operator removes a VM's binding (administrative revocation).
     case revoke(MACAddress)
+    /// A hypervisor on the home LAN is about to receive the VM (its libvirt hook's
+    /// `migrate begin`): prepare its return home (make-before-break).
+    case vmIncomingAtHome(MACAddress)
+    /// That migration failed: drop the preparation.
+    case vmIncomingAtHomeAborted(MACAddress)
 }

@@ -26,6 +26,15 @@ public enum BindingReport {
         return (try? Array(JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes]))) ?? Array("[]".utf8)
     }
 
+    /// One JSON object per preparation (make-before-break), in MAC order.
+    public static func preparationsJSON(_ preparations: [Preparation]) -> [UInt8] {
+        let objects: [[String: Any]] = preparations.map { p in
+            ["vm": p.site.vm.description, "address": p.site.homeAddress.description, "site": p.siteName,
+             "siteAddress": p.site.siteAddress.description, "expiresAt": p.expiresAt]
+        }
+        return (try? Array(JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes]))) ?? Array("[]".utf8)
+    }
+
     /// Asks a running home agent for its bindings over its control socket: the JSON array
     /// as sent (with a newline), or the table.
     public static func fetch(socket: String, json: Bool) async throws -> String {

@@ -78,6 +78,9 @@ public actor HomeAgentDaemon {
 
     public func restartCounter() -> UInt32 { core.restartCounter }
 
+    /// The sites preparing to receive a VM now.
+    public func preparations() -> [Preparation] { core.preparations.values.sorted { $0.site.vm < $1.site.vm } }
+
     /// The UDP port the signaling socket is bound to.
     public func signalingPort() -> UInt16? { channel?.port }
 

@@ -2,6 +2,7 @@ import AgentRuntime
 import GLMWire
 import HomeAgentCore
 import Logging
+import Synchronization
 
 /// The home side of the data plane over a ``TunnelDataPlane``: for each VM away, a host
 /// route for its address into the tunnel device, the kernel's neighbour proxy on the home
@@ -15,9 +16,14 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
     private let homeInterface: String
     private let mtu: Int
     private let logger: Logger
+    /// The agent's own signaling address: a preparation there is the VM's return home.
+    private let localAddress: IPv4Address?
+    /// VMs at home whose traffic the agent took over for a site's preparation.
+    private let intercepted = Mutex<Set<IPv4Address>>([])
 
-    public init(tunnel: any TunnelDataPlane, homeInterface: String, mtu: Int,
+    public init(tunnel: any TunnelDataPlane, homeInterface: String, mtu: Int, localAddress: IPv4Address? = nil,
                 configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+        self.localAddress = localAddress
         self.tunnel = tunnel
         self.configurator = configurator
         self.proxyARP = ProxyARP(configurator: configurator, logger: logger)
@@ -59,13 +65,45 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         }
     }
 
+    /// A preparation (make-before-break). At a site: the VM's downlink is copied there.
+    /// If the VM is at home, the agent first takes its traffic over (host route into the
+    /// tunnel, proxy ARP and a gratuitous ARP, as for a VM away) and keeps delivering it
+    /// on the home LAN. For the VM's return home: its downlink is copied onto the home LAN,
+    /// where it waits in the arriving VM's tap, and so are the replies that tell it where
+    /// its home neighbours are.
     public func prepare(_ site: AwayVM) async throws {
+        let delivery = LocalDelivery(interface: homeInterface, vm: site.vm, source: try NetworkInterface.macAddress(of: homeInterface))
+        if site.siteAddress == localAddress {
+            await tunnel.deliverLocally(site.homeAddress, delivery)
+            try proxyARP.reacquaint(vm: site.vm, address: site.homeAddress, on: homeInterface)
+            logger.info("copying a returning VM's traffic onto the home LAN", metadata: ["address": "\(site.homeAddress)"])
+            return
+        }
+        let away = tunnel.routes.contains { $0.role == .remote && $0.address == site.homeAddress && $0.prefixLength == 32 }
         await tunnel.prepare(route(site))
+        if !away {
+            await tunnel.deliverLocally(site.homeAddress, delivery)
+            try configurator.apply([.route(to: site.homeAddress, device: tunnel.interfaceName)])
+            try proxyARP.announce(site.homeAddress, on: homeInterface)
+            intercepted.withLock { _ = $0.insert(site.homeAddress) }
+        }
         logger.info("bicasting to a prepared site", metadata: ["address": "\(site.homeAddress)", "site": "\(site.siteAddress)"])
     }
 
     public func unprepare(_ site: AwayVM) async throws {
+        if site.siteAddress == localAddress {
+            await tunnel.deliverLocally(site.homeAddress, nil)
+            return
+        }
         await tunnel.unprepare(route(site))
+        guard intercepted.withLock({ $0.remove(site.homeAddress) }) != nil else { return }
+        await tunnel.deliverLocally(site.homeAddress, nil)
+        let away = tunnel.routes.contains { $0.role == .remote && $0.address == site.homeAddress && $0.prefixLength == 32 }
+        if !away {
+            // The VM never left home: hand its traffic back.
+            try proxyARP.withdraw(site.homeAddress, on: homeInterface)
+            try configurator.revert([.route(to: site.homeAddress, device: tunnel.interfaceName)])
+        }
     }
 
     public func detach(_ vm: AwayVM) async throws {

@@ -122,9 +122,14 @@ public final class LabAgents: @unchecked Sendable {
 
     /// `site-agent notify --event incoming` at `host` (a site), as the libvirt hook sends it
     /// at `migrate begin`, and a wait until the site says `prepared`. Returns what went
-    /// wrong, or nil. At home there is no site agent: nothing is prepared.
+    /// wrong, or nil. At home, `home-agent notify --event incoming`, as the hook of a
+    /// hypervisor on the home LAN sends it.
     public func prepare(_ vm: VMProfile, at host: LabTopology.Host) async throws -> String? {
-        guard case .site(let site) = host else { return nil }
+        guard case .site(let site) = host else {
+            let run = try await ProgramRun.run(programs.homeAgent, ["notify", "--vm", vm.mac, "--event", "incoming",
+                                                                    "--socket", homeAgentSocket], timeout: .seconds(10))
+            return run.succeeded ? nil : "home-agent notify incoming: \(run.standardOutput) \(run.standardError)"
+        }
         let run = try await ProgramRun.run(programs.siteAgent, ["notify", "--vm", vm.mac, "--event", "incoming",
                                                                 "--socket", siteAgentSocket(site)], timeout: .seconds(10))
         guard run.succeeded else { return "site-agent notify incoming: \(run.standardOutput) \(run.standardError)" }
