@@ -10,7 +10,7 @@ import Testing
 /// (scripts/install-deps.sh), and the guest image (downloaded from Debian once, cached).
 @Suite("A real QEMU VM live-migrated away from home and back", .serialized)
 struct QEMUMigrationTests {
-    @Test("home → site A → home: placement after each step, the old site revoked, no probe lost outside the handoff, the guest unchanged")
+    @Test("home → site A → home, announce only then make-before-break: placement after each step, the old site revoked, no probe lost outside QEMU's downtime with make-before-break, the guest unchanged")
     func awayAndBack() async throws {
         guard TestEnvironment.require(TestEnvironment.isRoot, "the QEMU lab needs root (namespaces, TUN and TAP devices)") else { return }
         for tool in ["qemu-system-x86_64", "tcpdump", "nft", "ip", "apt-get", "cpio", "busybox"] {
@@ -28,6 +28,7 @@ struct QEMUMigrationTests {
         options.route = [.home, .site(1), .home]
         options.oneWayDelay = .milliseconds(3)
         options.settle = .milliseconds(600)
+        options.modes = [ScenarioOptions.announce, ScenarioOptions.makeBeforeBreak]
 
         let checked = Checks()
         let result = try await MigrationScenario.run(options, log: { print("lab: \($0)") }, afterEach: { migration, agents in
@@ -40,9 +41,14 @@ struct QEMUMigrationTests {
 
         #expect(result.placementProblems.isEmpty, "\(result.placementProblems)")
         let steps = await checked.steps
-        #expect(steps.count == 2)
-        #expect(steps.first.map { $0.binding == "site-a" && $0.siteA == "served" } == true, "at site A: \(steps)")
-        #expect(steps.last.map { $0.binding == nil && $0.siteA == nil } == true, "home again: \(steps)")
+        #expect(steps.count == 4)
+        for (index, step) in steps.enumerated() {
+            if index % 2 == 0 {
+                #expect(step.binding == "site-a" && step.siteA == "served", "at site A: \(steps)")
+            } else {
+                #expect(step.binding == nil && step.siteA == nil, "home again: \(steps)")
+            }
+        }
 
         // The guest's own view of its network, from its console, before and after.
         #expect(!result.configurationBefore.isEmpty)
@@ -51,12 +57,28 @@ struct QEMUMigrationTests {
         #expect(before.addresses.contains("10.10.0.50/24") && before.defaultGateway == "10.10.0.1", "\(before)")
 
         let records = result.report.migrations
-        try #require(records.count == 2)
-        let away = records[0], back = records[1]
-        #expect(away.timeline.updateSent != nil && away.timeline.acknowledgementReceived != nil && away.timeline.homeAgentSwitched != nil)
-        #expect(back.timeline.oldSiteRevoked != nil, "the home agent revoked site A when the VM came home")
+        try #require(records.count == 4)
+        for away in records where away.to == "site-a" {
+            #expect(away.timeline.updateSent != nil && away.timeline.acknowledgementReceived != nil && away.timeline.homeAgentSwitched != nil)
+        }
+        for back in records where back.to == "home" {
+            #expect(back.timeline.oldSiteRevoked != nil, "the home agent revoked site A when the VM came home")
+        }
         for (record, probes) in zip(records, result.probes) {
             #expect(record.probes.sent > 300, "\(record.from) → \(record.to): probes ran")
+            if record.mode == ScenarioOptions.makeBeforeBreak {
+                // Prepared before QEMU moved anything: not one probe lost to mobility.
+                let stopped = try #require(record.timeline.sourceStopped)
+                let resumed = try #require(record.timeline.resumed)
+                let oneWay = record.from == "home" ? 0 : 0.003
+                let outside = probes.filter { $0.roundTripMilliseconds == nil && ($0.sent < stopped - oneWay || $0.sent > resumed) }
+                let offsets = outside.map { String(format: "%+.1f ms", ($0.sent - resumed) * 1000) }
+                #expect(outside.isEmpty && record.probes.lostOutsideDowntime == 0,
+                        "\(record.from) → \(record.to) with make-before-break: lost outside QEMU's downtime: \(offsets)")
+                print("\(record.from) → \(record.to) (make-before-break): QEMU downtime \(record.qemuDowntimeMilliseconds) ms, "
+                      + "mobility overhead \(record.mobilityOverheadMilliseconds ?? .nan) ms, lost \(record.probes.lost)")
+                continue
+            }
             let stopped = try #require(record.timeline.sourceStopped)
             let resumed = try #require(record.timeline.resumed)
             let switched = try #require(record.timeline.homeAgentSwitched)

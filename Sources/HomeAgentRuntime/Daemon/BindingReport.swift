@@ -37,9 +37,26 @@ public enum BindingReport {
 
     /// Asks a running home agent for its bindings over its control socket: the JSON array
     /// as sent (with a newline), or the table.
+    /// In the table, the preparations (make-before-break) under the bindings, when any.
     public static func fetch(socket: String, json: Bool) async throws -> String {
         let answer = try await ControlSocketClient.request("bindings", path: socket)
-        return json ? String(decoding: answer, as: UTF8.self) + "\n" : try table(fromJSON: answer)
+        if json { return String(decoding: answer, as: UTF8.self) + "\n" }
+        var text = try table(fromJSON: answer)
+        let prepared = try await ControlSocketClient.request("preparations", path: socket)
+        if let rows = try? JSONSerialization.jsonObject(with: Data(prepared)) as? [[String: Any]], !rows.isEmpty {
+            let now = Date().timeIntervalSince1970
+            var lines = [["PREPARED VM", "ADDRESS", "AT SITE", "SITE ADDRESS", "EXPIRES IN"]]
+            for row in rows {
+                lines.append([row["vm"] as? String ?? "?", row["address"] as? String ?? "?", row["site"] as? String ?? "?",
+                              row["siteAddress"] as? String ?? "?", duration((row["expiresAt"] as? Double ?? now) - now)])
+            }
+            let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+            text += "\n" + lines.map { line in
+                zip(line, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "\n") + "\n"
+        }
+        return text
     }
 
     /// A fixed-width table of the JSON `json(_:)` produces, for people.
