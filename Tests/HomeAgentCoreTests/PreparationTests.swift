@@ -119,6 +119,29 @@ struct PreparationTests {
     }
 }
 
+extension PreparationTests {
+    @Test("preparations are persisted, and restored at start while they run")
+    func persistedAndRestored() throws {
+        var h = Harness()
+        _ = arrive(&h, at: \.siteA, time: t)
+        let prepared = prepare(&h, from: \.siteB, at: t + 1)
+        let stored = try #require(prepared.compactMap { if case .persistPreparation(let p) = $0 { p } else { nil } }.first)
+        #expect(stored.siteName == "site-b" && stored.site.siteAddress == h.siteB.address)
+
+        // A restart: a fresh core restores the binding and the preparation.
+        var restarted = Harness(restartCounter: 2)
+        _ = restarted.core.restore(Array(h.core.bindings.values), at: t + 2)
+        let actions = restarted.core.restorePreparations([stored], at: t + 2)
+        #expect(actions.prepared.map(\.siteAddress) == [h.siteB.address])
+        #expect(restarted.core.preparations[Harness.vm] == stored)
+        // One already over is dropped from the store.
+        var late = Harness(restartCounter: 3)
+        let dropped = late.core.restorePreparations([stored], at: stored.expiresAt + 1)
+        #expect(dropped.prepared.isEmpty && late.core.preparations.isEmpty)
+        #expect(dropped.contains { if case .unpersistPreparation(Harness.vm) = $0 { true } else { false } })
+    }
+}
+
 extension Array where Element == HomeAgentAction {
     var prepared: [AwayVM] { compactMap { if case .prepare(let site) = $0 { site } else { nil } } }
     var unprepared: [AwayVM] { compactMap { if case .unprepare(let site) = $0 { site } else { nil } } }

@@ -86,6 +86,29 @@ struct BindingStoreTests {
         #expect(try store.loadAll() == [bindings[0], bindings[1], bindings[3]])
     }
 
+    @Test("Preparations are stored with the bindings, survive a reopen, and go when deleted")
+    func preparations() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/bindings.sqlite"
+        let binding = BindingSamples.binding(1)
+        let prepared = [
+            Preparation(site: AwayVM(vm: binding.vm, homeAddress: binding.homeAddress, siteAddress: IPv4Address(198, 18, 2, 2),
+                                     framing: .tlvGRE(key: 4097)), siteName: "site-b", expiresAt: 1_750_000_100.5),
+            Preparation(site: AwayVM(vm: MACAddress(rawValue: 0x5254_0000_0009)!, homeAddress: IPv4Address(10, 10, 0, 9),
+                                     siteAddress: IPv4Address(198, 18, 0, 2), framing: .bare), siteName: "home", expiresAt: 1_750_000_200),
+        ]
+        do {
+            let store = try BindingStore(path: path)
+            try store.apply(saving: [binding], deleting: [], preparing: prepared, unpreparing: [])
+        }
+        let store = try BindingStore(path: path)
+        #expect(try store.loadPreparations() == prepared)
+        #expect(try store.loadAll() == [binding])
+        try store.apply(saving: [], deleting: [], preparing: [], unpreparing: [prepared[0].site.vm])
+        #expect(try store.loadPreparations() == [prepared[1]])
+        #expect(try store.loadAll() == [binding], "bindings untouched")
+    }
+
     @Test("A fresh store on the same file sees the same bindings")
     func reopen() throws {
         let directory = try TemporaryDirectory()

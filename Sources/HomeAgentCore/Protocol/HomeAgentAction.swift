@@ -21,6 +21,10 @@ public enum HomeAgentAction: Sendable {
     case prepare(AwayVM)
     /// The preparation at that site is over (completed, aborted, replaced or expired).
     case unprepare(AwayVM)
+    /// Write the VM's preparation durably (with the binding changes of the same batch).
+    case persistPreparation(Preparation)
+    /// Delete the VM's preparation durably.
+    case unpersistPreparation(MACAddress)
     /// Something to log and count.
     case notice(HomeAgentNotice)
 }

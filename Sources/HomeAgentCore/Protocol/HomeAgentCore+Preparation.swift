@@ -29,7 +29,7 @@ extension HomeAgentCore {
                 return acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
             }
             preparations[vm.mac] = nil
-            return [.unprepare(existing.site), .notice(.preparationEnded(existing, .aborted))]
+            return [.unprepare(existing.site), .unpersistPreparation(vm.mac), .notice(.preparationEnded(existing, .aborted))]
                 + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
         }
         if bindings[vm.mac]?.siteAddress == site.address {
@@ -49,6 +49,7 @@ extension HomeAgentCore {
         preparations[vm.mac] = preparation
         deadlines.insert(.preparation(vm.mac), at: preparation.expiresAt)
         if existing?.site != preparation.site { actions.append(.prepare(preparation.site)) }
+        actions.append(.persistPreparation(preparation))
         actions.append(.notice(.preparationAdded(preparation)))
         let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
         return actions + acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, marked: true, reply)
@@ -71,13 +72,13 @@ extension HomeAgentCore {
             siteName: "home", expiresAt: now + policy.timers.maximumPreparationLifetime)
         preparations[mac] = preparation
         deadlines.insert(.preparation(mac), at: preparation.expiresAt)
-        return actions + [.prepare(preparation.site), .notice(.preparationAdded(preparation))]
+        return actions + [.prepare(preparation.site), .persistPreparation(preparation), .notice(.preparationAdded(preparation))]
     }
 
     mutating func abortReturnHome(_ mac: MACAddress) -> [HomeAgentAction] {
         guard let existing = preparations[mac], existing.site.siteAddress == policy.address else { return [] }
         preparations[mac] = nil
-        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .aborted))]
+        return [.unprepare(existing.site), .unpersistPreparation(mac), .notice(.preparationEnded(existing, .aborted))]
     }
 
     /// The VM arrived at `site` (its ordinary PBU was accepted there): the preparation there,
@@ -85,13 +86,32 @@ extension HomeAgentCore {
     mutating func completePreparation(_ vm: MACAddress, at site: IPv4Address) -> [HomeAgentAction] {
         guard let existing = preparations[vm], existing.site.siteAddress == site else { return [] }
         preparations[vm] = nil
-        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .completed))]
+        return [.unprepare(existing.site), .unpersistPreparation(vm), .notice(.preparationEnded(existing, .completed))]
     }
 
     /// A preparation's lifetime ended without the VM arriving.
     mutating func expirePreparation(_ vm: MACAddress, at now: Double) -> [HomeAgentAction] {
         guard let existing = preparations[vm], existing.expiresAt <= now else { return [] }
         preparations[vm] = nil
-        return [.unprepare(existing.site), .notice(.preparationEnded(existing, .expired))]
+        return [.unprepare(existing.site), .unpersistPreparation(vm), .notice(.preparationEnded(existing, .expired))]
+    }
+
+    /// Takes back the preparations read from the store at start (after the bindings):
+    /// those still running are bicast again, the others dropped.
+    public mutating func restorePreparations(_ restored: [Preparation], at now: Double) -> [HomeAgentAction] {
+        var actions: [HomeAgentAction] = []
+        for preparation in restored {
+            let vm = preparation.site.vm
+            let known = policy.vm(mac: vm) != nil
+                && (preparation.site.siteAddress == policy.address || policy.site(at: preparation.site.siteAddress) != nil)
+            guard known, preparation.expiresAt > now, bindings[vm]?.siteAddress != preparation.site.siteAddress else {
+                actions.append(.unpersistPreparation(vm))
+                continue
+            }
+            preparations[vm] = preparation
+            deadlines.insert(.preparation(vm), at: preparation.expiresAt)
+            actions.append(.prepare(preparation.site))
+        }
+        return actions
     }
 }

@@ -17,6 +17,8 @@ final class CommitQueue: Sendable {
     struct Commit: Sendable {
         /// The final state of each VM the batch changed: a binding to save, or nil to delete.
         var changes: [MACAddress: Binding?]
+        /// The final state of each VM's preparation the batch changed.
+        var preparations: [MACAddress: Preparation?]
         var replies: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]
     }
 
@@ -61,13 +63,17 @@ final class CommitQueue: Sendable {
             }
             guard !commits.isEmpty else { return }
             var changes: [MACAddress: Binding?] = [:]
+            var preparations: [MACAddress: Preparation?] = [:]
             for commit in commits {
                 changes.merge(commit.changes) { _, newer in newer }
+                preparations.merge(commit.preparations) { _, newer in newer }
             }
-            if !changes.isEmpty {
+            if !changes.isEmpty || !preparations.isEmpty {
                 do {
                     try store.apply(saving: changes.values.compactMap { $0 },
-                                    deleting: changes.compactMap { $0.value == nil ? $0.key : nil })
+                                    deleting: changes.compactMap { $0.value == nil ? $0.key : nil },
+                                    preparing: preparations.values.compactMap { $0 },
+                                    unpreparing: preparations.compactMap { $0.value == nil ? $0.key : nil })
                 } catch {
                     logger.error("binding changes not persisted; their acknowledgements are withheld",
                                  metadata: ["changes": "\(changes.count)", "error": "\(error)"])

@@ -90,6 +90,7 @@ public actor HomeAgentDaemon {
         let restored = try store.loadAll()
         if let dataPlane { try await dataPlane.start() }
         await perform(core.restore(restored, at: Self.now()))
+        await perform(core.restorePreparations(try store.loadPreparations(), at: Self.now()))
         logger.info("home agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
             "bindings": "\(restored.count)", "restart_counter": "\(core.restartCounter)"])
@@ -144,7 +145,7 @@ public actor HomeAgentDaemon {
     /// the binding changes go to the commit queue with the replies that announce them,
     /// which are sent only once the changes are durable.
     private func perform(_ actions: [HomeAgentAction]) async {
-        var commit = CommitQueue.Commit(changes: [:], replies: [])
+        var commit = CommitQueue.Commit(changes: [:], preparations: [:], replies: [])
         for action in actions {
             do {
                 switch action {
@@ -152,6 +153,10 @@ public actor HomeAgentDaemon {
                     commit.changes[binding.vm] = .some(binding)
                 case .unpersist(let vm):
                     commit.changes[vm] = .some(nil)
+                case .persistPreparation(let preparation):
+                    commit.preparations[preparation.site.vm] = .some(preparation)
+                case .unpersistPreparation(let vm):
+                    commit.preparations[vm] = .some(nil)
                 case .attach(let vm):
                     try await dataPlane?.attach(vm)
                 case .move(let vm):
@@ -171,7 +176,7 @@ public actor HomeAgentDaemon {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])
             }
         }
-        if !commit.changes.isEmpty || !commit.replies.isEmpty {
+        if !commit.changes.isEmpty || !commit.preparations.isEmpty || !commit.replies.isEmpty {
             commits.submit(commit)
         }
     }

@@ -50,16 +50,31 @@ enum BindingRow {
         try db.cachedStatement(sql: upsertSQL).execute(arguments: arguments(binding))
     }
 
-    static func arguments(_ binding: Binding) -> StatementArguments {
-        let framing: FramingCode
-        var greKey: Int64?
-        switch binding.framing {
-        case .bare: framing = .bare
-        case .tlv: framing = .tlv
-        case .tlvGRE(let key):
-            framing = .tlvGRE
-            greKey = key.map(Int64.init)
+    /// The `framing` and `gre_key` columns of a tunnel framing.
+    static func columns(_ format: TunnelFrame.Format) -> (framing: Int64, greKey: Int64?) {
+        switch format {
+        case .bare: (FramingCode.bare.rawValue, nil)
+        case .tlv: (FramingCode.tlv.rawValue, nil)
+        case .tlvGRE(let key): (FramingCode.tlvGRE.rawValue, key.map(Int64.init))
         }
+    }
+
+    /// The tunnel framing the `framing` and `gre_key` columns hold, refused when they do not make one.
+    static func framing(_ framingValue: Int64, _ keyValue: Int64?, vm: MACAddress) throws -> TunnelFrame.Format {
+        switch (FramingCode(rawValue: framingValue), keyValue) {
+        case (.bare, nil): return .bare
+        case (.tlv, nil): return .tlv
+        case (.tlvGRE, nil): return .tlvGRE(key: nil)
+        case (.tlvGRE, let key?):
+            guard let key = UInt32(exactly: key) else { throw damaged("VM \(vm) gre_key \(key) does not fit 32 bits") }
+            return .tlvGRE(key: key)
+        default:
+            throw damaged("VM \(vm) framing \(framingValue) with gre_key \(keyValue.map(String.init) ?? "NULL") is not a framing")
+        }
+    }
+
+    static func arguments(_ binding: Binding) -> StatementArguments {
+        let (framing, greKey) = columns(binding.framing)
         return [
             Int64(binding.vm.rawValue),
             Int64(binding.homeAddress.rawValue),
@@ -71,7 +86,7 @@ enum BindingRow {
             binding.lifetime,
             binding.registeredAt,
             binding.expiresAt,
-            framing.rawValue,
+            framing,
             greKey,
         ]
     }
@@ -95,31 +110,19 @@ enum BindingRow {
         let lifetime = try row.decode(Double.self, atIndex: 7)
         let registeredAt = try row.decode(Double.self, atIndex: 8)
         let expiresAt = try row.decode(Double.self, atIndex: 9)
-        let framingValue = try row.decode(Int64.self, atIndex: 10)
-        let keyValue = try row.decode(Int64?.self, atIndex: 11)
-        let framing: TunnelFrame.Format
-        switch (FramingCode(rawValue: framingValue), keyValue) {
-        case (.bare, nil): framing = .bare
-        case (.tlv, nil): framing = .tlv
-        case (.tlvGRE, nil): framing = .tlvGRE(key: nil)
-        case (.tlvGRE, let key?):
-            guard let key = UInt32(exactly: key) else { throw damaged("VM \(vm) gre_key \(key) does not fit 32 bits") }
-            framing = .tlvGRE(key: key)
-        default:
-            throw damaged("VM \(vm) framing \(framingValue) with gre_key \(keyValue.map(String.init) ?? "NULL") is not a framing")
-        }
+        let framing = try framing(try row.decode(Int64.self, atIndex: 10), try row.decode(Int64?.self, atIndex: 11), vm: vm)
         return Binding(vm: vm, homeAddress: homeAddress, siteName: siteName, siteAddress: siteAddress,
                        sitePort: sitePort, timestamp: timestamp, sequenceNumber: sequenceNumber, lifetime: lifetime,
                        registeredAt: registeredAt, expiresAt: expiresAt, framing: framing)
     }
 
-    private static func address(_ row: Row, _ index: Int, _ column: String, _ vm: MACAddress) throws -> IPv4Address {
+    static func address(_ row: Row, _ index: Int, _ column: String, _ vm: MACAddress) throws -> IPv4Address {
         let value = try row.decode(Int64.self, atIndex: index)
         guard let raw = UInt32(exactly: value) else { throw damaged("VM \(vm) \(column) \(value) is not an IPv4 address") }
         return IPv4Address(rawValue: raw)
     }
 
-    private static func damaged(_ detail: String) -> BindingStoreError {
+    static func damaged(_ detail: String) -> BindingStoreError {
         BindingStoreError(path: "", reason: "damaged binding row: \(detail)")
     }
 }

@@ -70,7 +70,10 @@ public final class BindingStore: Sendable {
     /// Stores `saving` and removes the bindings of `deleting` in one transaction, with
     /// one `fsync`: how a caller holding several changes (from a burst of updates)
     /// makes them durable together before announcing any of them.
-    public func apply(saving: some Sequence<Binding>, deleting: some Sequence<MACAddress>) throws(BindingStoreError) {
+    /// Preparations (make-before-break) to store and to remove go in the same transaction.
+    public func apply(saving: some Sequence<Binding>, deleting: some Sequence<MACAddress>,
+                      preparing: some Sequence<Preparation> = [Preparation](),
+                      unpreparing: some Sequence<MACAddress> = [MACAddress]()) throws(BindingStoreError) {
         try write { db in
             let upsert = try db.cachedStatement(sql: BindingRow.upsertSQL)
             for binding in saving {
@@ -81,6 +84,22 @@ public final class BindingStore: Sendable {
             for vm in deleting {
                 try delete.execute(arguments: [Int64(vm.rawValue)])
             }
+            for preparation in preparing {
+                try db.cachedStatement(sql: PreparationRow.upsertSQL).execute(arguments: PreparationRow.arguments(preparation))
+            }
+            for vm in unpreparing {
+                try db.cachedStatement(sql: PreparationRow.deleteSQL).execute(arguments: [Int64(vm.rawValue)])
+            }
+        }
+    }
+
+    /// Every stored preparation, ordered by VM MAC.
+    public func loadPreparations() throws(BindingStoreError) -> [Preparation] {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: PreparationRow.selectSQL)
+            var preparations: [Preparation] = []
+            while let row = try rows.next() { preparations.append(try PreparationRow.decode(row)) }
+            return preparations
         }
     }
 
@@ -172,6 +191,9 @@ public final class BindingStore: Sendable {
                     value INTEGER NOT NULL
                 ) STRICT
                 """)
+        }
+        migrator.registerMigration("preparations-v2") { db in
+            try db.execute(sql: PreparationRow.createTableSQL)
         }
         return migrator
     }
