@@ -87,6 +87,7 @@ public final class LabTopology: @unchecked Sendable {
     }
 
     private static let counter = Mutex(0)
+    private let removal = Mutex(())
 
     /// Builds the lab: `siteCount` sites and, with `delayLine`, the delay line run as
     /// `wanProgram delay-line` (the `glm-wan` executable) in the WAN namespace.
@@ -217,6 +218,12 @@ public final class LabTopology: @unchecked Sendable {
     /// agents) and deletes the namespaces and the scratch folder. Synchronous and
     /// idempotent: safe on a signal handler's path and after a failed build.
     public func remove() {
+        // A second caller (the scenario's error path while a signal handler removes the
+        // lab) waits here until the first is done, so the process cannot exit halfway.
+        removal.withLock { _ in removeOnce() }
+    }
+
+    private func removeOnce() {
         let claimed = state.withLock { state -> (vmNamespaces: [String], delayLine: ChildProcess?)? in
             guard !state.removed else { return nil }
             state.removed = true
