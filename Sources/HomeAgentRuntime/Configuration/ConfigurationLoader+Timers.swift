@@ -19,6 +19,10 @@ extension ConfigurationLoader {
         TimerSetting(key: "maximum-lifetime-s", unit: .seconds, range: 4...262_140) {
             $0.maximumLifetime = Double($1)
         },
+        // The longest a preparation (make-before-break) is kept without the VM arriving.
+        TimerSetting(key: "maximum-preparation-lifetime-s", unit: .seconds, range: 4...3600) {
+            $0.maximumPreparationLifetime = Double($1)
+        },
         // RFC 5846 §6.3: the first BRI retransmission timeout; it doubles each time.
         TimerSetting(key: "revocation-initial-timeout-ms", unit: .milliseconds, range: 10...60_000) {
             $0.revocationInitialTimeout = Double($1) / 1000

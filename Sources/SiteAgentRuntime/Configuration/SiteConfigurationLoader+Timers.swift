@@ -22,6 +22,10 @@ extension SiteConfigurationLoader {
         TimerSetting(key: "requested-lifetime-s", unit: .seconds, range: 4...262_140) {
             $0.requestedLifetime = Double($1)
         },
+        // How long a preparation (make-before-break) waits for the VM after `incoming`.
+        TimerSetting(key: "preparation-lifetime-s", unit: .seconds, range: 4...3600) {
+            $0.preparationLifetime = Double($1)
+        },
         // QEMU sends five announces over about 800 ms.
         TimerSetting(key: "announce-settling-ms", unit: .milliseconds, range: 0...60_000) {
             $0.announceSettling = Double($1) / 1000
