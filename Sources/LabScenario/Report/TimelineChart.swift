@@ -15,15 +15,15 @@ public struct TimelineChart: Sendable {
         self.probes = probes
     }
 
-    private let width = 960.0
-    private let panelHeight = 190.0
+    private let width = 1120.0
+    private let panelHeight = 200.0
     private let left = 70.0
-    private let right = 150.0
+    private let right = 220.0
     private let top = 40.0
 
     /// The SVG document.
     public var svg: String {
-        let height = top + Double(report.migrations.count) * (panelHeight + 30) + 20
+        let height = top + Double(report.migrations.count) * (panelHeight + 40) + 20
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
         font-family="sans-serif" font-size="11">
@@ -32,7 +32,7 @@ public struct TimelineChart: Sendable {
 
         """
         for (index, record) in report.migrations.enumerated() {
-            let y = top + Double(index) * (panelHeight + 30)
+            let y = top + Double(index) * (panelHeight + 40)
             out += panel(record, probes: index < probes.count ? probes[index] : [], y: y)
         }
         out += "</svg>\n"
@@ -115,7 +115,8 @@ public struct TimelineChart: Sendable {
                 out += "<line x1=\"\(Self.n(px))\" y1=\"\(base - 7)\" x2=\"\(Self.n(px))\" y2=\"\(base)\" stroke=\"#d0202a\"/>\n"
             }
         }
-        out += "<text x=\"\(Self.n(width - right))\" y=\"\(base + 15)\" text-anchor=\"end\" fill=\"#555\">time from resume</text>\n"
+        out += "<text x=\"\(Self.n(left + plotWidth / 2))\" y=\"\(base + 29)\" text-anchor=\"middle\" fill=\"#555\">"
+            + "time from the resume at the destination</text>\n"
         out += "</g>\n"
         return out
     }

@@ -1,0 +1,56 @@
+import Foundation
+import LabScenario
+import Testing
+
+/// The lab's report as a person and a program read it: the JSON round-trips, the summary
+/// has a row per migration and the two modes side by side, the chart draws every probe.
+@Suite("The lab's report")
+struct LabReportTests {
+    static func record(_ mode: String, overhead: Double) -> MigrationRecord {
+        var timeline = MigrationRecord.Timeline(migrationStarted: 100)
+        timeline.sourceStopped = 100.2
+        timeline.resumed = 100.3
+        timeline.firstAnnounce = 100.3001
+        timeline.homeAgentSwitched = 100.306
+        timeline.firstProbeAnswered = 100.307
+        return MigrationRecord(vm: "vm1", from: "home", to: "site-a", mode: mode, wanRoundTripMilliseconds: 6,
+                               qemuDowntimeMilliseconds: 100, qemuTotalMilliseconds: 300, timeline: timeline,
+                               probes: .init(sent: 1000, lost: 107, lostOutsideDowntime: 7),
+                               trafficGapMilliseconds: 100 + overhead, mobilityOverheadMilliseconds: overhead)
+    }
+
+    static let report = LabReport(
+        parameters: .init(sites: 1, oneWayDelayMilliseconds: 3, lossPercent: 0, vms: 1, route: ["home", "site-a"],
+                          modes: ["announce", "make-before-break"], probeIntervalMilliseconds: 1),
+        started: 100, finished: 110, migrations: [record("announce", overhead: 9), record("make-before-break", overhead: -80)])
+
+    @Test("the JSON decodes to the same report")
+    func jsonRoundTrip() throws {
+        let decoded = try JSONDecoder().decode(LabReport.self, from: try Self.report.json())
+        #expect(decoded == Self.report)
+    }
+
+    @Test("the summary has a row per migration and the modes side by side")
+    func summary() {
+        let text = Self.report.summary
+        #expect(text.contains("home → site-a") && text.contains("9.0 ms") && text.contains("-80.0 ms"))
+        #expect(text.contains("Side by side:"))
+        #expect(text.components(separatedBy: "\n").filter { $0.hasPrefix("vm1") }.count == 3, "\(text)")
+    }
+
+    @Test("the chart draws each probe of the window: answered as dots, lost as ticks")
+    func chart() {
+        let resume = 100.3
+        let probes = (0..<40).map { index -> ProbeSample in
+            let sent = resume - 0.02 + Double(index) * 0.001
+            let lost = sent > 100.2 && sent < 100.306
+            return ProbeSample(sent: sent, roundTripMilliseconds: lost ? nil : 6.1)
+        }
+        let svg = TimelineChart(report: Self.report, probes: [probes, probes]).svg
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        let answered = probes.filter { $0.roundTripMilliseconds != nil }.count
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 2 * answered)
+        #expect(svg.contains("QEMU downtime") && svg.contains("home agent switched"))
+        #expect(svg.contains("vm1: home → site-a (announce)"))
+    }
+}
