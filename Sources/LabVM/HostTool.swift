@@ -1,10 +1,10 @@
 import Foundation
 
 /// The host programs the lab's VM needs, found on PATH or in the sbin folders.
-enum HostTool {
+public enum HostTool {
     /// The path of `name`, or a ``LabVMError/Code/missingTool`` error naming the package
     /// that provides it and the script that installs it.
-    static func locate(_ name: String, package: String? = nil) throws -> String {
+    public static func locate(_ name: String, package: String? = nil) throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
         if let found = folders.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {

@@ -28,10 +28,8 @@ struct NotifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let answer = String(decoding: try await ControlSocketClient.request("notify \(event.rawValue) \(vm)", path: socket.socket),
-                            as: UTF8.self)
-        guard answer.contains("\"ok\":true") else {
-            print(answer)
+        if let refusal = try await ControlSocketClient.notify(event.rawValue, vm: vm, path: socket.socket) {
+            print(refusal)
             throw ExitCode.failure
         }
     }

@@ -24,9 +24,7 @@ struct LabTraceTests {
         var associations: [UInt32: SecurityAssociation] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let fields = line.split(separator: " ")
-            guard fields.count == 3, let spi = UInt32(fields[0]) else { continue }
-            let hex = Array(fields[2].utf8)
-            let key = stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0...$0 + 1], as: UTF8.self), radix: 16) }
+            guard fields.count == 3, let spi = UInt32(fields[0]), let key = [UInt8](hexString: fields[2]) else { continue }
             associations[spi] = SecurityAssociation(spi: spi, key: key)
         }
         return associations

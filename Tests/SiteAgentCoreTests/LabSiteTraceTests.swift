@@ -21,8 +21,7 @@ struct LabSiteTraceTests {
     static func association() throws -> SecurityAssociation {
         let text = try String(contentsOf: folder.appendingPathComponent("signaling.keys"), encoding: .utf8)
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("256 ") })
-        let hex = Array(line.split(separator: " ")[2].utf8)
-        let key = stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0...$0 + 1], as: UTF8.self), radix: 16) }
+        let key = try #require([UInt8](hexString: line.split(separator: " ")[2]))
         return try #require(SecurityAssociation(spi: 256, key: key))
     }
 

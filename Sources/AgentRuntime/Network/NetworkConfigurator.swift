@@ -53,8 +53,7 @@ public final class NetworkConfigurator: Sendable {
     ///   - netlink: false sends every change through iproute2.
     public init(ipCommand: String? = nil, procSys: String = "/proc/sys", journal: String? = nil,
                 netlink: Bool = true, logger: Logger = Logger(label: "glm.network")) {
-        self.ipCommand = ipCommand ?? ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
+        self.ipCommand = ipCommand ?? SystemProgram.path("ip") ?? "ip"
         self.procSys = procSys
         self.logger = logger
         self.state = Mutex(State(netlink: netlink ? RouteNetlink() : nil, journal: journal.map(NetworkJournal.init(path:))))

@@ -88,6 +88,13 @@ enum ControlSocketError: Error {
 
 /// Sends one request to a control socket and returns the whole answer.
 public enum ControlSocketClient {
+    /// Sends `notify EVENT VM` (what hooks tell an agent); nil once the agent took it,
+    /// else its answer.
+    public static func notify(_ event: String, vm: String, path: String) async throws -> String? {
+        let answer = String(decoding: try await request("notify \(event) \(vm)", path: path), as: UTF8.self)
+        return answer.contains("\"ok\":true") ? nil : answer
+    }
+
     public static func request(_ line: String, path: String, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> [UInt8] {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: group)

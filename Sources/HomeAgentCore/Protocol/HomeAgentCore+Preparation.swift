@@ -28,29 +28,17 @@ extension HomeAgentCore {
             guard let existing, existing.site.siteAddress == site.address else {
                 return acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
             }
-            preparations[vm.mac] = nil
-            return [.unprepare(existing.site), .unpersistPreparation(vm.mac), .notice(.preparationEnded(existing, .aborted))]
-                + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
+            return end(existing, .aborted) + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
         }
         if bindings[vm.mac]?.siteAddress == site.address {
             // The VM is already there: nothing to prepare.
             return [.notice(.ignored(from: site.address, reason: "preparation for \(vm.mac) at its current site"))]
                 + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
         }
-        var actions: [HomeAgentAction] = []
-        if let existing, existing.site.siteAddress != site.address {
-            // Two preparations racing: the newer one stands.
-            actions += [.unprepare(existing.site), .notice(.preparationEnded(existing, .replaced))]
-        }
         let lifetime = min(Double(update.lifetimeSeconds), policy.timers.maximumPreparationLifetime)
-        let preparation = Preparation(
+        let actions = install(Preparation(
             site: AwayVM(vm: vm.mac, homeAddress: vm.address, siteAddress: site.address, framing: framing),
-            siteName: site.name, expiresAt: now + lifetime)
-        preparations[vm.mac] = preparation
-        deadlines.insert(.preparation(vm.mac), at: preparation.expiresAt)
-        if existing?.site != preparation.site { actions.append(.prepare(preparation.site)) }
-        actions.append(.persistPreparation(preparation))
-        actions.append(.notice(.preparationAdded(preparation)))
+            siteName: site.name, expiresAt: now + lifetime))
         let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
         return actions + acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, marked: true, reply)
     }
@@ -62,38 +50,49 @@ extension HomeAgentCore {
         guard let binding = bindings[mac] else {
             return [.notice(.ignored(from: policy.address, reason: "return home of \(mac) prepared while it is home"))]
         }
-        var actions: [HomeAgentAction] = []
-        if let existing = preparations[mac] {
-            if existing.site.siteAddress == policy.address { return [] }
-            actions += [.unprepare(existing.site), .notice(.preparationEnded(existing, .replaced))]
-        }
-        let preparation = Preparation(
+        if preparations[mac]?.site.siteAddress == policy.address { return [] }
+        return install(Preparation(
             site: AwayVM(vm: mac, homeAddress: binding.homeAddress, siteAddress: policy.address, framing: .bare),
-            siteName: "home", expiresAt: now + policy.timers.maximumPreparationLifetime)
-        preparations[mac] = preparation
-        deadlines.insert(.preparation(mac), at: preparation.expiresAt)
-        return actions + [.prepare(preparation.site), .persistPreparation(preparation), .notice(.preparationAdded(preparation))]
+            siteName: "home", expiresAt: now + policy.timers.maximumPreparationLifetime))
     }
 
     mutating func abortReturnHome(_ mac: MACAddress) -> [HomeAgentAction] {
         guard let existing = preparations[mac], existing.site.siteAddress == policy.address else { return [] }
-        preparations[mac] = nil
-        return [.unprepare(existing.site), .unpersistPreparation(mac), .notice(.preparationEnded(existing, .aborted))]
+        return end(existing, .aborted)
+    }
+
+    /// Records `preparation` as its VM's, in place of another site's (two preparations
+    /// racing: the newer one stands), and bicasts from now unless that site already was.
+    private mutating func install(_ preparation: Preparation) -> [HomeAgentAction] {
+        let vm = preparation.site.vm
+        let existing = preparations[vm]
+        var actions: [HomeAgentAction] = []
+        if let existing, existing.site.siteAddress != preparation.site.siteAddress {
+            actions += [.unprepare(existing.site), .notice(.preparationEnded(existing, .replaced))]
+        }
+        preparations[vm] = preparation
+        deadlines.insert(.preparation(vm), at: preparation.expiresAt)
+        if existing?.site != preparation.site { actions.append(.prepare(preparation.site)) }
+        return actions + [.persistPreparation(preparation), .notice(.preparationAdded(preparation))]
+    }
+
+    /// Ends `existing`: its bicast, its stored row, and a notice of `how`.
+    private mutating func end(_ existing: Preparation, _ how: PreparationEnd) -> [HomeAgentAction] {
+        preparations[existing.site.vm] = nil
+        return [.unprepare(existing.site), .unpersistPreparation(existing.site.vm), .notice(.preparationEnded(existing, how))]
     }
 
     /// The VM arrived at `site` (its ordinary PBU was accepted there): the preparation there,
     /// if any, is complete; its bicast ends as the binding moves.
     mutating func completePreparation(_ vm: MACAddress, at site: IPv4Address) -> [HomeAgentAction] {
         guard let existing = preparations[vm], existing.site.siteAddress == site else { return [] }
-        preparations[vm] = nil
-        return [.unprepare(existing.site), .unpersistPreparation(vm), .notice(.preparationEnded(existing, .completed))]
+        return end(existing, .completed)
     }
 
     /// A preparation's lifetime ended without the VM arriving.
     mutating func expirePreparation(_ vm: MACAddress, at now: Double) -> [HomeAgentAction] {
         guard let existing = preparations[vm], existing.expiresAt <= now else { return [] }
-        preparations[vm] = nil
-        return [.unprepare(existing.site), .unpersistPreparation(vm), .notice(.preparationEnded(existing, .expired))]
+        return end(existing, .expired)
     }
 
     /// Takes back the preparations read from the store at start (after the bindings):

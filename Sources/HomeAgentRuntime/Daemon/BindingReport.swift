@@ -50,11 +50,7 @@ public enum BindingReport {
                 lines.append([row["vm"] as? String ?? "?", row["address"] as? String ?? "?", row["site"] as? String ?? "?",
                               row["siteAddress"] as? String ?? "?", duration((row["expiresAt"] as? Double ?? now) - now)])
             }
-            let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-            text += "\n" + lines.map { line in
-                zip(line, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces)
-            }.joined(separator: "\n") + "\n"
+            text += "\n" + columns(lines)
         }
         return text
     }
@@ -72,6 +68,11 @@ public enum BindingReport {
                           row["siteAddress"] as? String ?? "?", row["framing"] as? String ?? "?",
                           duration(now - registered), duration(expires - now)])
         }
+        return columns(lines)
+    }
+
+    /// `lines` (a header first) in left-aligned columns two spaces apart.
+    static func columns(_ lines: [[String]]) -> String {
         let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
         return lines.map { line in
             zip(line, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")

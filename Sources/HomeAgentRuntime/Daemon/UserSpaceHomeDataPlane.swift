@@ -58,7 +58,7 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
     public static let reacquaintRepeat = Duration.milliseconds(1200)
 
     public func move(_ vm: AwayVM) async throws {
-        let previous = tunnel.routes.first { $0.role == .remote && $0.address == vm.homeAddress && $0.prefixLength == 32 }
+        let previous = remoteRoute(to: vm.homeAddress)
         try await tunnel.install(route(vm))
         if let previous, previous.peer != vm.siteAddress {
             await tunnel.retire(previous, for: Self.retiredRouteGrace)
@@ -79,7 +79,7 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
             logger.info("copying a returning VM's traffic onto the home LAN", metadata: ["address": "\(site.homeAddress)"])
             return
         }
-        let away = tunnel.routes.contains { $0.role == .remote && $0.address == site.homeAddress && $0.prefixLength == 32 }
+        let away = remoteRoute(to: site.homeAddress) != nil
         await tunnel.prepare(route(site))
         if !away {
             await tunnel.deliverLocally(site.homeAddress, delivery)
@@ -98,7 +98,7 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         await tunnel.unprepare(route(site))
         guard intercepted.withLock({ $0.remove(site.homeAddress) }) != nil else { return }
         await tunnel.deliverLocally(site.homeAddress, nil)
-        let away = tunnel.routes.contains { $0.role == .remote && $0.address == site.homeAddress && $0.prefixLength == 32 }
+        let away = remoteRoute(to: site.homeAddress) != nil
         if !away {
             // The VM never left home: hand its traffic back.
             try proxyARP.withdraw(site.homeAddress, on: homeInterface)
@@ -132,6 +132,11 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         for failure in configurator.teardown() {
             logger.warning("could not undo a network change", metadata: ["error": "\(failure)"])
         }
+    }
+
+    /// The tunnel's route to a VM away, if it is.
+    private func remoteRoute(to address: IPv4Address) -> TunnelRoute? {
+        tunnel.routes.first { $0.role == .remote && $0.address == address && $0.prefixLength == 32 }
     }
 
     private func route(_ vm: AwayVM) -> TunnelRoute {

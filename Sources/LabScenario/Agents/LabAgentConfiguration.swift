@@ -28,8 +28,7 @@ struct LabAgentConfiguration {
             keys += "\(255 + site) hmac-sha256-128 \(key)"
         }
         try keys.write(toFile: "\(folder)/signaling.keys", atomically: true, encoding: .utf8)
-        let milliseconds = Int(expectedRoundTrip.components.seconds * 1000
-                               + expectedRoundTrip.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(expectedRoundTrip.milliseconds)
         var home = """
         # Written by the GLM lab: the origin site's home agent.
         address: \(LabTopology.Host.home.wanAddress)

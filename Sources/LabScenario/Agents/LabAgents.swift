@@ -69,15 +69,19 @@ public final class LabAgents: @unchecked Sendable {
     public func siteAgentSocket(_ site: Int) -> String { "\(folder)/site\(site).sock" }
     public var homeAgentLog: String? { homeAgent.map { _ in "\(folder)/home-agent.log" } }
 
+    /// The agents running, by the name their log is kept under: `site1`, …, `home-agent`.
+    private var running: [(name: String, process: ChildProcess)] {
+        siteAgents.sorted { $0.key < $1.key }.map { ("site\($0.key)", $0.value) } + (homeAgent.map { [("home-agent", $0)] } ?? [])
+    }
+
     private func waitForControlSockets() async throws {
         let sockets = [homeAgentSocket] + (1...topology.sites.count).map(siteAgentSocket)
+        let agents = running.map(\.process)
         let ready = await waitUntil(timeout: .seconds(20)) {
-            for child in [homeAgent] + siteAgents.values.map(Optional.some) where child?.status != -1 {
-                return true  // one exited: stop waiting and say so below
-            }
-            return sockets.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+            // One that exited ends the wait, and is reported below.
+            agents.contains { $0.status != -1 } || sockets.allSatisfy { FileManager.default.fileExists(atPath: $0) }
         }
-        if let exited = ([homeAgent] + siteAgents.values.map(Optional.some)).compactMap({ $0 }).first(where: { $0.status != -1 }) {
+        if let exited = agents.first(where: { $0.status != -1 }) {
             throw LabTopology.LabError("an agent exited at start (status \(exited.status)): \(exited.standardError)")
         }
         guard ready else { throw LabTopology.LabError("the agents' control sockets did not appear within 20 s") }
@@ -169,13 +173,9 @@ public final class LabAgents: @unchecked Sendable {
     @discardableResult
     public func stop() async -> [String: Int32] {
         var statuses: [String: Int32] = [:]
-        for child in siteAgents.values.map(Optional.some) + [homeAgent] {
-            guard let child else { continue }
-            child.signal(SIGTERM)
-        }
-        for (name, child) in siteAgents.map({ ("site\($0.key)", $0.value) }) + [("home-agent", homeAgent)].compactMap({ pair in
-            pair.1.map { (pair.0, $0) }
-        }) {
+        let agents = running
+        for (_, child) in agents { child.signal(SIGTERM) }
+        for (name, child) in agents {
             if await child.waitForExit(timeout: .seconds(10)) {
                 statuses[name] = child.status
             } else {

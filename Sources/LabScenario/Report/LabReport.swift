@@ -67,13 +67,7 @@ public struct LabReport: Codable, Hashable, Sendable {
                          "\(record.probes.lost)/\(record.probes.sent)",
                          "\(record.probes.lostOutsideDowntime)"])
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
-        }
-        lines.append(line(header))
-        lines.append(line(widths.map { String(repeating: "─", count: $0) }))
-        lines += rows.map(line)
+        lines += Self.table(header: header, rows: rows)
         lines += sideBySide
         lines.append("")
         lines.append("Mobility overhead: the traffic gap minus QEMU's own downtime, i.e. what the network's handoff added.")
@@ -87,16 +81,23 @@ public struct LabReport: Codable, Hashable, Sendable {
         let first = migrations.filter { $0.mode == modes[0] }
         let second = migrations.filter { $0.mode == modes[1] }
         guard first.count == second.count, !first.isEmpty else { return [] }
-        var rows: [[String]] = [["vm", "from → to", "overhead \(modes[0])", "overhead \(modes[1])",
-                                 "lost outside downtime \(modes[0])", "lost outside downtime \(modes[1])"]]
-        for (a, b) in zip(first, second) {
-            rows.append([a.vm, "\(a.from) → \(a.to)", a.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
-                         b.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-", "\(a.probes.lostOutsideDowntime)",
-                         "\(b.probes.lostOutsideDowntime)"])
+        let header = ["vm", "from → to", "overhead \(modes[0])", "overhead \(modes[1])",
+                      "lost outside downtime \(modes[0])", "lost outside downtime \(modes[1])"]
+        let rows = zip(first, second).map { a, b in
+            [a.vm, "\(a.from) → \(a.to)", a.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
+             b.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-", "\(a.probes.lostOutsideDowntime)",
+             "\(b.probes.lostOutsideDowntime)"]
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let line = { (cells: [String]) in zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ") }
-        return ["", "Side by side:", line(rows[0]), line(widths.map { String(repeating: "─", count: $0) })] + rows.dropFirst().map(line)
+        return ["", "Side by side:"] + Self.table(header: header, rows: rows)
+    }
+
+    /// A header, a rule under it and the rows, in left-aligned columns two spaces apart.
+    static func table(header: [String], rows: [[String]]) -> [String] {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+        }
+        return [line(header), line(widths.map { String(repeating: "─", count: $0) })] + rows.map(line)
     }
 
     static func milliseconds(_ value: Double) -> String { "\(format(value)) ms" }

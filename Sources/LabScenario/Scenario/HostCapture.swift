@@ -1,6 +1,7 @@
 import Foundation
 import LabNetwork
 import LabProcesses
+import LabVM
 
 /// `tcpdump` on every interface of one lab host, keeping ARP, QEMU's announces and the
 /// signaling (`arp or rarp or udp port 5436`) in a pcap file.
@@ -13,9 +14,7 @@ final class HostCapture: @unchecked Sendable {
 
     /// Starts the capture; returns once tcpdump listens.
     init(host: LabTopology.Host, topology: LabTopology, file: String) async throws {
-        guard let tcpdump = HostCapture.tcpdump else {
-            throw ScenarioError("tcpdump not found: run scripts/install-deps.sh")
-        }
+        let tcpdump = try HostTool.locate("tcpdump", package: "tcpdump")
         self.host = host
         self.file = file
         process = try topology.spawn(topology.namespace(of: host),
@@ -32,10 +31,5 @@ final class HostCapture: @unchecked Sendable {
     func stop() async {
         process.signal(SIGTERM)
         if !(await process.waitForExit(timeout: .seconds(5))) { process.kill() }
-    }
-
-    static var tcpdump: String? {
-        ["/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/bin/tcpdump", "/sbin/tcpdump"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

@@ -39,9 +39,7 @@ public enum MigrationScenario {
         afterEach: (@Sendable (MigrationObservation, LabAgents) async throws -> Void)? = nil
     ) async throws -> Result {
         if let problem = options.problem { throw ScenarioError(problem) }
-        guard let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: FileManager.default.isExecutableFile) else {
-            throw ScenarioError("iproute2 (ip) not found: run scripts/install-deps.sh")
-        }
+        let ip = try HostTool.locate("ip", package: "iproute2")
         for program in ["home-agent", "site-agent", "glm-wan"]
         where !FileManager.default.isExecutableFile(atPath: "\(options.programs)/\(program)") {
             throw ScenarioError("\(options.programs)/\(program) is missing: build the release programs first (make release)")
@@ -49,7 +47,7 @@ public enum MigrationScenario {
         try FileManager.default.createDirectory(atPath: options.output, withIntermediateDirectories: true)
         let image = try await GuestImage.prepare(cache: options.cache, report: log)
         let profiles = VMProfile.lab(count: options.vms)
-        let delay = Double(options.oneWayDelay.components.seconds) + Double(options.oneWayDelay.components.attoseconds) / 1e18
+        let delay = options.oneWayDelay.milliseconds / 1000
 
         log("building the lab: home, correspondent, WAN core, \(options.sites) sites; one-way delay \(delay * 1000) ms")
         let links = (1...options.sites).map { _ in DelayLine.Link(delay: options.oneWayDelay, lossPercent: options.lossPercent) }
@@ -106,10 +104,10 @@ public enum MigrationScenario {
                         let observation = MigrationObservation(
                             vm: guest.profile, from: from, to: to, mode: mode, started: outcome.requestedAt,
                             sourceStopped: outcome.sourceStoppedAt, resumed: outcome.destinationResumedAt,
-                            downtimeMilliseconds: Self.milliseconds(outcome.downtime),
-                            totalMilliseconds: Self.milliseconds(outcome.totalTime))
+                            downtimeMilliseconds: outcome.downtime.milliseconds,
+                            totalMilliseconds: outcome.totalTime.milliseconds)
                         observations.append(observation)
-                        log("  QEMU: total \(Self.milliseconds(outcome.totalTime)) ms, downtime \(Self.milliseconds(outcome.downtime)) ms")
+                        log("  QEMU: total \(outcome.totalTime.milliseconds) ms, downtime \(outcome.downtime.milliseconds) ms")
                         if let problem = await agents.waitForPlacement(guest.profile, at: to, leaving: from) {
                             problems.append(problem)
                             log("  \(problem)")
@@ -138,7 +136,7 @@ public enum MigrationScenario {
             let report = LabReport(
                 parameters: .init(sites: options.sites, oneWayDelayMilliseconds: delay * 1000, lossPercent: options.lossPercent,
                                   vms: options.vms, route: options.route.map(\.reportName), modes: options.modes,
-                                  probeIntervalMilliseconds: Self.milliseconds(options.probeInterval)),
+                                  probeIntervalMilliseconds: options.probeInterval.milliseconds),
                 started: observations.first?.started ?? Date().timeIntervalSince1970, finished: Date().timeIntervalSince1970,
                 migrations: analysed.map(\.0))
             topology.remove()
@@ -149,9 +147,5 @@ public enum MigrationScenario {
             topology.remove()
             throw error
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 }

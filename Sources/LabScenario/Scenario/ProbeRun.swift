@@ -12,9 +12,8 @@ final class ProbeRun: @unchecked Sendable {
     init(vm: VMProfile, topology: LabTopology, program: String, interval: Duration, file: String) async throws {
         self.vm = vm
         self.file = file
-        let milliseconds = Double(interval.components.seconds) * 1000 + Double(interval.components.attoseconds) / 1e15
         process = try topology.spawn(topology.cn, [program, "probe", "--target", vm.address,
-                                                   "--interval-ms", "\(milliseconds)", "--output", file])
+                                                   "--interval-ms", "\(interval.milliseconds)", "--output", file])
         let started = await waitUntil(timeout: .seconds(10)) {
             process.status != -1 || process.standardOutput.contains("probing")
         }

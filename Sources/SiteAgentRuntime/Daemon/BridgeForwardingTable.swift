@@ -1,3 +1,4 @@
+import AgentRuntime
 import Foundation
 import GLMWire
 import Logging
@@ -27,25 +28,18 @@ public enum BridgeForwardingTable {
 
     /// The learnt MACs of `bridge`; empty (and logged) when `bridge` cannot be run.
     public static func learnedMACs(bridge: String, command: String = "/usr/sbin/bridge", logger: Logger) -> [MACAddress] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command)
-        process.arguments = ["fdb", "show", "br", bridge]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let result: SystemProgram.Run
         do {
-            try process.run()
+            result = try SystemProgram.run(command, ["fdb", "show", "br", bridge])
         } catch {
             logger.warning("cannot read the bridge's forwarding table", metadata: ["bridge": "\(bridge)", "error": "\(error)"])
             return []
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             logger.warning("cannot read the bridge's forwarding table", metadata: ["bridge": "\(bridge)",
-                                                                                  "status": "\(process.terminationStatus)"])
+                                                                                  "status": "\(result.status)"])
             return []
         }
-        return learnedMACs(in: String(decoding: data, as: UTF8.self))
+        return learnedMACs(in: String(decoding: result.output, as: UTF8.self))
     }
 }

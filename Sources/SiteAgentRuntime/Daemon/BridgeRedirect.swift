@@ -38,8 +38,8 @@ public final class BridgeRedirect: Sendable {
                 logger: Logger) {
         self.bridges = bridges
         self.tunnelInterface = tunnelInterface
-        self.nft = nft ?? Self.program("nft")
-        self.bridgeCommand = bridgeCommand ?? Self.program("bridge")
+        self.nft = nft ?? SystemProgram.path("nft") ?? "/usr/sbin/nft"
+        self.bridgeCommand = bridgeCommand ?? SystemProgram.path("bridge") ?? "/usr/sbin/bridge"
         self.logger = logger
     }
 
@@ -102,34 +102,15 @@ public final class BridgeRedirect: Sendable {
     }
 
     private func run(_ program: String, _ arguments: [String], input: String? = nil) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let errors = Pipe()
-        let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
+        let command = ([program] + arguments).joined(separator: " ")
+        let result: SystemProgram.Run
         do {
-            try process.run()
+            result = try SystemProgram.run(program, arguments, input: input)
         } catch {
-            throw NetworkConfigurationError(command: ([program] + arguments).joined(separator: " "),
-                                            standardError: "cannot run \(program): \(error) (install nftables and iproute2)")
+            throw NetworkConfigurationError(command: command, standardError: "cannot run \(program): \(error) (install nftables and iproute2)")
         }
-        if let input {
-            try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-            try? stdin.fileHandleForWriting.close()
+        guard result.status == 0 else {
+            throw NetworkConfigurationError(command: command, standardError: String(decoding: result.errors, as: UTF8.self))
         }
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NetworkConfigurationError(command: ([program] + arguments).joined(separator: " "),
-                                            standardError: String(decoding: message, as: UTF8.self))
-        }
-    }
-
-    private static func program(_ name: String) -> String {
-        ["/usr/sbin/\(name)", "/sbin/\(name)", "/usr/bin/\(name)", "/bin/\(name)"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/\(name)"
     }
 }
