@@ -14,7 +14,7 @@ extension SiteAgentCore {
         }
         let verdict = associations.verify(header, bytes: bytes, scope: AuthenticationScope(sender: from, receiver: policy.address))
         guard verdict == .verified(spi: peer.association.spi) else {
-            return [.notice(.unauthenticated(from: from, verdict: verdict))]
+            return [.notice(.unauthenticated(from: from, verdict: verdict))] + unverifiable(header, from: peer)
         }
         switch header.message {
         case .proxyBindingAcknowledgement(let pba):
@@ -31,14 +31,38 @@ extension SiteAgentCore {
     /// A PBA: match it to the PBU it answers, then act on its status (RFC 5213 §6.9.1.2).
     private mutating func acknowledged(_ pba: ProxyBindingAcknowledgement, from peer: HomeAgentPeer,
                                        at now: Double) -> [SiteAgentAction] {
-        guard case .eui48(let mac)? = pba.options.mobileNodeIdentifier, var entry = entries[mac],
-              entry.homeAgent == peer.address, entry.sequence == pba.sequenceNumber else {
+        guard case .eui48(let mac)? = pba.options.mobileNodeIdentifier, let asked = entries[mac],
+              asked.homeAgent == peer.address || (asked.homeAgent == nil && asked.candidates.contains(peer.address)),
+              asked.sequence == pba.sequenceNumber, asked.state != .unanchored else {
             return [.notice(.ignored(from: peer.address, reason: "PBA \(pba.sequenceNumber) answers no PBU in flight"))]
         }
         // Karn's rule: only an exchange without retransmission measures the round trip.
-        if entry.attempts == 1 { measure(now - entry.lastSent, peer: peer.address) }
-        entry.refreshing = false
+        if asked.attempts == 1 { measure(now - asked.lastSent, peer: peer.address) }
         let status = pba.status
+        if let actions = discovered(status, mac: mac, from: peer, at: now) { return actions }
+        if status == .notLMAForThisMobileNode { return anchorLost(mac, from: peer, at: now) }
+        guard var entry = entries[mac] else { return [] }
+        entry.refreshing = false
+        if status == .accepted, peer.address == policy.localHomeAgent, pba.lifetimeUnits == 0 {
+            // This site's own home agent: the VM is home on this host, or its return is prepared.
+            var actions: [SiteAgentAction] = []
+            if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
+            if case .prepared(let vm) = entry.state { actions.append(.unserve(vm)) }
+            if let early = entry.early { actions.append(.unserve(early)) }
+            entry.early = nil
+            entry.refusals = [:]
+            if entry.marked {
+                entry.state = .returning
+                entry.deadline = now + policy.timers.preparationLifetime
+                actions.append(.notice(.returnPrepared(mac)))
+            } else {
+                entry.state = .home
+                entry.deadline = nil
+                actions.append(.notice(.atHome(mac)))
+            }
+            entries[mac] = entry
+            return actions
+        }
         if status == .accepted {
             guard pba.lifetimeUnits > 0, let reply = pba.options.ipv4HomeAddressReply,
                   let gateway = pba.options.ipv4DefaultRouterAddress else {
@@ -69,6 +93,7 @@ extension SiteAgentCore {
             let wasServed: ServedVM? = if case .served(let old) = entry.state { old } else { entry.early }
             if entry.early != nil { actions.append(.notice(.preparationEnded(mac, outcome: "completed"))) }
             entry.early = nil
+            entry.refusals = [:]
             entry.state = .served(vm)
             entry.lifetime = lifetime
             entry.expiresAt = now + lifetime
@@ -100,7 +125,8 @@ extension SiteAgentCore {
         default:
             retry = policy.timers.refusedRetry
         }
-        var actions: [SiteAgentAction] = [.notice(.refused(mac, status: status, retryIn: retry))]
+        entry.refusals[peer.name] = status
+        var actions: [SiteAgentAction] = [.notice(.refused(mac, homeAgent: peer.name, status: status, retryIn: retry))]
         if case .served(let vm) = entry.state, status != .timestampMismatch, status != .timestampLowerThanPreviouslyAccepted {
             // Refused outright: the home agent will not send here.
             actions.append(.unserve(vm))
@@ -119,6 +145,18 @@ extension SiteAgentCore {
         entry.attempts = 0
         entries[mac] = entry
         return actions
+    }
+
+    /// A PBA that does not verify, answering a PBU in flight: most likely the keys or SPIs
+    /// of the two ends differ. Nothing changes (the exchange goes on retransmitting); the
+    /// VM's status and the refusal metric say so, as a refusal 146 would.
+    private mutating func unverifiable(_ header: MobilityHeader, from peer: HomeAgentPeer) -> [SiteAgentAction] {
+        guard case .proxyBindingAcknowledgement(let pba) = header.message,
+              case .eui48(let mac)? = pba.options.mobileNodeIdentifier, let entry = entries[mac],
+              entry.homeAgent == peer.address || entry.candidates.contains(peer.address),
+              entry.sequence == pba.sequenceNumber, entry.refusals[peer.name] != .authenticationFailed else { return [] }
+        entries[mac]?.refusals[peer.name] = .authenticationFailed
+        return [.notice(.refused(mac, homeAgent: peer.name, status: .authenticationFailed, retryIn: nil))]
     }
 
     /// Folds a round-trip sample into the estimate (RFC 6298 §2).
@@ -156,6 +194,9 @@ extension SiteAgentCore {
 
     // MARK: - Heartbeats (RFC 5847)
 
+    /// A home agent's request is answered with a request of our own at most this often.
+    static let heartbeatEchoInterval: Double = 1
+
     mutating func heartbeat(_ address: IPv4Address, at now: Double) -> [SiteAgentAction] {
         guard var peer = peers[address], let homeAgent = policy.homeAgent(at: address) else { return [] }
         var actions: [SiteAgentAction] = []
@@ -176,13 +217,21 @@ extension SiteAgentCore {
         guard heartbeat.isResponse else {
             // Answer with our own counter; a site agent keeps no persistent state, so it
             // answers with 0 and relearns its VMs from the bridges at start.
-            return send(.heartbeat(Heartbeat(flags: [.response], sequenceNumber: heartbeat.sequenceNumber,
-                                             options: [.restartCounter(0)])), to: homeAgent)
+            var actions = send(.heartbeat(Heartbeat(flags: [.response], sequenceNumber: heartbeat.sequenceNumber,
+                                                    options: [.restartCounter(0)])), to: homeAgent)
+            // A home agent asks at once when it starts: ask back, so that its Restart
+            // Counter (only in responses, RFC 5847 §3.4) arrives within a round trip.
+            if let peer = peers[homeAgent.address], peer.outstanding.isEmpty,
+               now - peer.lastResponse >= Self.heartbeatEchoInterval {
+                actions += self.heartbeat(homeAgent.address, at: now)
+            }
+            return actions
         }
         guard var peer = peers[homeAgent.address] else { return [] }
         if peer.outstanding.contains(heartbeat.sequenceNumber) {
             peer.outstanding.removeAll()
             peer.unreachable = false
+            peer.lastResponse = now
         }
         var actions: [SiteAgentAction] = []
         if let counter = heartbeat.options.restartCounter {
@@ -193,7 +242,13 @@ extension SiteAgentCore {
                 // The home agent restarted and may have lost state: register again every
                 // VM served here through it.
                 actions.append(.notice(.homeAgentRestarted(homeAgent.name, restartCounter: counter)))
-                let macs = entries.filter { $0.value.homeAgent == homeAgent.address }.keys.sorted()
+                let macs = entries.filter {
+                    guard $0.value.homeAgent == homeAgent.address else { return false }
+                    switch $0.value.state {
+                    case .served, .registering: return true
+                    default: return false
+                    }
+                }.keys.sorted()
                 for mac in macs {
                     actions += startRegistration(mac, handoff: .handoffStateNotChanged, at: now)
                 }

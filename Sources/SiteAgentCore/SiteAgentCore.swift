@@ -21,11 +21,25 @@ public struct SiteAgentCore: Sendable {
         case preparing
         /// The home agent accepted the preparation: served here before it arrives.
         case prepared(ServedVM)
+        /// The VM is at home on this host (its home agent is this site's own): nothing
+        /// is anchored or served here.
+        case home
+        /// Its return home to this host is prepared at its home agent (make-before-break):
+        /// the home agent copies its traffic onto the home LAN until it arrives.
+        case returning
+        /// No home agent accepts the VM; it is asked again after `refused-retry-s` or at
+        /// its next announce. Why each refused is in ``refusals``.
+        case unanchored
     }
 
     struct Entry: Sendable {
         var state: State
-        var homeAgent: IPv4Address
+        /// The home agent that anchors the VM; nil while the PBUs go to every candidate.
+        var homeAgent: IPv4Address?
+        /// While the anchor is unknown: the home agents asked that have not refused.
+        var candidates: [IPv4Address] = []
+        /// The refusals of the current exchange, by home agent name.
+        var refusals: [String: BindingAcknowledgementStatus] = [:]
         var handoff: HandoffIndicator
         var sequence: UInt16
         /// When the first PBU of this exchange went out (for latency and Karn's rule).
@@ -57,9 +71,14 @@ public struct SiteAgentCore: Sendable {
         var nextHeartbeat: Double
         var unreachable = false
         var measured = false
+        /// When its last Heartbeat response came.
+        var lastResponse: Double = -.infinity
     }
 
     var entries: [MACAddress: Entry] = [:]
+    /// Which home agent accepted each VM: learnt from PBAs, kept after the VM leaves, so
+    /// its next arrival asks that one alone.
+    var anchors: [MACAddress: IPv4Address] = [:]
     var peers: [IPv4Address: Peer] = [:]
     var nextSequence: UInt16 = 1
     var nextHeartbeatSequence: UInt32 = 1
@@ -78,6 +97,17 @@ public struct SiteAgentCore: Sendable {
 
     /// The VMs and where they stand.
     public var states: [MACAddress: State] { entries.mapValues(\.state) }
+
+    /// Why home agents refused each VM they refused, by home agent name.
+    public var refusals: [MACAddress: [String: BindingAcknowledgementStatus]] {
+        entries.compactMapValues { $0.refusals.isEmpty ? nil : $0.refusals }
+    }
+
+    /// The home agent anchoring `vm`, once known (configured, or learnt from a PBA).
+    public func anchor(of vm: MACAddress) -> HomeAgentPeer? {
+        let address = entries[vm]?.homeAgent ?? anchors[vm] ?? policy.homeAgent(serving: vm)?.address
+        return address.flatMap(policy.homeAgent(at:))
+    }
 
     /// The VMs served here.
     public var served: [ServedVM] {
@@ -101,8 +131,10 @@ public struct SiteAgentCore: Sendable {
     public mutating func handle(_ event: SiteAgentEvent, at now: Double) -> [SiteAgentAction] {
         switch event {
         case .frame(let bytes, let bridge):
-            guard let mac = try? LinkLayerPacket(linkType: .ethernet, frame: bytes).announcedMAC else { return [] }
-            return announced(mac, on: bridge, at: now)
+            guard let packet = try? LinkLayerPacket(linkType: .ethernet, frame: bytes) else { return [] }
+            if let mac = packet.announcedMAC { return announced(mac, on: bridge, at: now) }
+            if let arp = packet.arp { return answer(arp, on: bridge) }
+            return []
         case .arrived(let mac, let bridge):
             return startRegistration(mac, handoff: .attachmentOverNewInterface, on: bridge, at: now)
         case .present(let macs, let bridge):
@@ -123,12 +155,11 @@ public struct SiteAgentCore: Sendable {
     // MARK: - Arrival
 
     private mutating func announced(_ mac: MACAddress, on bridge: String?, at now: Double) -> [SiteAgentAction] {
-        guard policy.homeAgent(serving: mac) != nil else { return [] }
         if let entry = entries[mac] {
             // The rest of the same migration's announces, or an announce while a PBU is out.
             if case .registering = entry.state { return [] }
             switch entry.state {
-            case .preparing, .prepared:
+            case .preparing, .prepared, .returning, .unanchored:
                 // The prepared VM arrived: the ordinary PBU completes the handoff.
                 return [.notice(.announceSeen(mac))] + startRegistration(mac, handoff: .handoffBetweenMAGs, on: bridge, at: now)
             default:
@@ -144,13 +175,17 @@ public struct SiteAgentCore: Sendable {
 
     mutating func startRegistration(_ mac: MACAddress, handoff: HandoffIndicator, on bridge: String? = nil,
                                     at now: Double) -> [SiteAgentAction] {
-        guard let peer = policy.homeAgent(serving: mac) else { return [] }
+        guard !policy.homeAgents.isEmpty else { return [] }
         let sequence = nextSequence
         nextSequence &+= 1
-        let timeout = retransmissionTimeout(for: peer.address)
-        var entry = entries[mac] ?? Entry(state: .registering, homeAgent: peer.address, handoff: handoff, sequence: sequence,
+        let anchor = entries[mac]?.homeAgent ?? knownAnchor(of: mac)
+        let timeout = anchor.map(retransmissionTimeout(for:)) ?? discoveryTimeout
+        var entry = entries[mac] ?? Entry(state: .registering, homeAgent: anchor, handoff: handoff, sequence: sequence,
                                           firstSent: now, lastSent: now, attempts: 0, timeout: timeout, deadline: nil,
                                           registeredAt: now)
+        entry.homeAgent = anchor
+        entry.candidates = anchor == nil ? policy.homeAgents.map(\.address) : []
+        entry.refusals = [:]
         entry.handoff = handoff
         entry.sequence = sequence
         entry.firstSent = now
@@ -159,7 +194,7 @@ public struct SiteAgentCore: Sendable {
         entry.registeredAt = now
         if let bridge { entry.bridge = bridge }
         switch entry.state {
-        case .preparing:
+        case .preparing, .returning, .home, .unanchored:
             entry.state = .registering
         case .prepared(let vm):
             entry.early = vm
@@ -174,7 +209,9 @@ public struct SiteAgentCore: Sendable {
 
     /// Sends (or resends) the VM's PBU with a fresh Timestamp, and arms the retransmission.
     mutating func transmit(_ mac: MACAddress, lifetime: Double, at now: Double) -> [SiteAgentAction] {
-        guard var entry = entries[mac], let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
+        guard var entry = entries[mac] else { return [] }
+        let peers = (entry.homeAgent.map { [$0] } ?? entry.candidates).compactMap(policy.homeAgent(at:))
+        guard !peers.isEmpty else { return [] }
         entry.attempts += 1
         entry.lastSent = now
         entry.deadline = now + entry.timeout
@@ -184,8 +221,9 @@ public struct SiteAgentCore: Sendable {
             options: [.mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(entry.handoff), .accessTechnologyType(.virtual),
                       .timestamp(timestamp(at: now))] + (entry.marked ? [.vendorSpecific(.prepare)] : [])
                 + [.ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
-        var actions = send(.proxyBindingUpdate(update), to: peer)
-        actions.append(.notice(.registrationSent(mac, homeAgent: peer.name, attempt: entry.attempts, handoff: entry.handoff)))
+        var actions = peers.flatMap { send(.proxyBindingUpdate(update), to: $0) }
+        let asked = peers.count == 1 ? peers[0].name : "any of \(peers.count)"
+        actions.append(.notice(.registrationSent(mac, homeAgent: asked, attempt: entry.attempts, handoff: entry.handoff)))
         return actions
     }
 
@@ -207,7 +245,18 @@ public struct SiteAgentCore: Sendable {
     // MARK: - Departure
 
     private mutating func depart(_ mac: MACAddress, at now: Double) -> [SiteAgentAction] {
-        guard let entry = entries.removeValue(forKey: mac), let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
+        guard let entry = entries.removeValue(forKey: mac) else { return [] }
+        switch entry.state {
+        case .home, .unanchored:
+            // Nothing is anchored here: nobody to tell.
+            return [.notice(.released(mac))]
+        case .returning:
+            return (policy.homeAgent(at: entry.homeAgent ?? .any).map { deregister(mac, from: $0, marked: true, at: now) } ?? [])
+                + [.notice(.released(mac))]
+        default:
+            break
+        }
+        guard let peer = entry.homeAgent.flatMap(policy.homeAgent(at:)) else { return [.notice(.released(mac))] }
         var actions: [SiteAgentAction] = []
         if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
         if let early = entry.early, entry.state == .registering { actions.append(.unserve(early)) }
@@ -219,29 +268,38 @@ public struct SiteAgentCore: Sendable {
     // MARK: - Preparation (make-before-break)
 
     private mutating func prepareArrival(_ mac: MACAddress, on bridge: String?, at now: Double) -> [SiteAgentAction] {
-        guard let peer = policy.homeAgent(serving: mac), entries[mac] == nil else { return [] }
+        if let entry = entries[mac] {
+            guard case .unanchored = entry.state else { return [] }
+        }
+        guard !policy.homeAgents.isEmpty else { return [] }
         let sequence = nextSequence
         nextSequence &+= 1
-        var entry = Entry(state: .preparing, homeAgent: peer.address, handoff: .handoffBetweenMAGs, sequence: sequence,
-                          firstSent: now, lastSent: now, attempts: 0, timeout: retransmissionTimeout(for: peer.address),
+        let anchor = knownAnchor(of: mac)
+        var entry = Entry(state: .preparing, homeAgent: anchor, handoff: .handoffBetweenMAGs, sequence: sequence,
+                          firstSent: now, lastSent: now, attempts: 0,
+                          timeout: anchor.map(retransmissionTimeout(for:)) ?? discoveryTimeout,
                           deadline: nil, registeredAt: now)
+        entry.candidates = anchor == nil ? policy.homeAgents.map(\.address) : []
         entry.bridge = bridge
         entry.marked = true
         entries[mac] = entry
-        return [.notice(.preparing(mac, homeAgent: peer.name))]
+        let name = anchor.flatMap(policy.homeAgent(at:))?.name ?? "any of \(policy.homeAgents.count)"
+        return [.notice(.preparing(mac, homeAgent: name))]
             + transmit(mac, lifetime: policy.timers.preparationLifetime, at: now)
     }
 
     private mutating func abortPreparation(_ mac: MACAddress, at now: Double) -> [SiteAgentAction] {
-        guard let entry = entries[mac], let peer = policy.homeAgent(at: entry.homeAgent) else { return [] }
+        guard let entry = entries[mac] else { return [] }
         let served: ServedVM?
         switch entry.state {
-        case .preparing: served = nil
+        case .preparing, .returning: served = nil
         case .prepared(let vm): served = vm
         default: return []  // the VM arrived: the migration did not fail here
         }
         entries[mac] = nil
-        return (served.map { [.unserve($0)] } ?? []) + deregister(mac, from: peer, marked: true, at: now)
+        // Still unanchored: every home agent asked may have accepted by now.
+        let peers = (entry.homeAgent.map { [$0] } ?? entry.candidates).compactMap(policy.homeAgent(at:))
+        return (served.map { [.unserve($0)] } ?? []) + peers.flatMap { deregister(mac, from: $0, marked: true, at: now) }
             + [.notice(.preparationEnded(mac, outcome: "aborted"))]
     }
 
@@ -278,17 +336,21 @@ public struct SiteAgentCore: Sendable {
         for address in peers.keys where newPolicy.homeAgent(at: address) == nil {
             peers[address] = nil
         }
+        anchors = anchors.filter { newPolicy.homeAgent(at: $0.value) != nil }
         var actions: [SiteAgentAction] = []
         for (mac, entry) in entries.sorted(by: { $0.key < $1.key }) {
-            let anchor = newPolicy.homeAgent(serving: mac)
-            guard anchor?.address != entry.homeAgent else { continue }
+            guard let current = entry.homeAgent else { continue }
+            // A VM stays with its anchor unless the configuration now names another for it,
+            // or no longer lists that home agent at all.
+            let configured = newPolicy.homeAgent(serving: mac)?.address
+            let anchor = configured ?? (newPolicy.homeAgent(at: current) != nil ? current : nil)
+            guard anchor != current else { continue }
             entries[mac] = nil
+            anchors[mac] = configured
             if case .served(let vm) = entry.state { actions.append(.unserve(vm)) }
-            if let old = newPolicy.homeAgent(at: entry.homeAgent) { actions += deregister(mac, from: old, at: now) }
+            if let old = newPolicy.homeAgent(at: current) { actions += deregister(mac, from: old, at: now) }
             actions.append(.notice(.released(mac)))
-            if anchor != nil {
-                actions += startRegistration(mac, handoff: .attachmentOverNewInterface, on: entry.bridge, at: now)
-            }
+            actions += startRegistration(mac, handoff: .attachmentOverNewInterface, on: entry.bridge, at: now)
         }
         return actions
     }
@@ -307,6 +369,16 @@ public struct SiteAgentCore: Sendable {
                 entries[mac] = updated
                 actions += transmit(mac, lifetime: entry.marked ? policy.timers.preparationLifetime : policy.timers.requestedLifetime,
                                     at: now)
+            case .unanchored:
+                // Ask every home agent again: one may list the VM by now.
+                actions += startRegistration(mac, handoff: entry.handoff, at: now)
+            case .returning:
+                entries[mac] = nil
+                actions.append(.notice(.preparationEnded(mac, outcome: "expired")))
+            case .home:
+                var updated = entry
+                updated.deadline = nil
+                entries[mac] = updated
             case .prepared(let vm):
                 // The VM never came: the home agent drops the preparation at the same time.
                 entries[mac] = nil
@@ -333,7 +405,7 @@ public struct SiteAgentCore: Sendable {
                 updated.handoff = .handoffStateNotChanged
                 updated.firstSent = now
                 updated.attempts = 0
-                updated.timeout = retransmissionTimeout(for: entry.homeAgent)
+                updated.timeout = entry.homeAgent.map(retransmissionTimeout(for:)) ?? discoveryTimeout
                 entries[mac] = updated
                 actions += transmit(mac, lifetime: policy.timers.requestedLifetime, at: now)
             }

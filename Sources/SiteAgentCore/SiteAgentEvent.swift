@@ -4,7 +4,9 @@ import NIOCore
 /// Something that happened at the site, handed to ``SiteAgentCore/handle(_:at:)``.
 public enum SiteAgentEvent: Sendable {
     /// A frame captured on a host bridge (Ethernet), and the bridge's name when known:
-    /// the VM is served on the bridge it announced itself on.
+    /// a VM's announce (it is served on the bridge it announced itself on), or an ARP
+    /// request from a VM served here. The runtime hands over only announces that came
+    /// from this host's own ports, never ones that came in over the LAN uplink.
     case frame([UInt8], bridge: String? = nil)
     /// A datagram on the signaling socket.
     case datagram(ByteBuffer, from: IPv4Address, port: UInt16)
@@ -32,6 +34,8 @@ public enum SiteAgentAction: Sendable {
     case serve(ServedVM)
     /// Stop serving it.
     case unserve(ServedVM)
+    /// Send a served VM the ARP reply it asked for.
+    case answerARP(ARPAnswer)
     case notice(SiteAgentNotice)
 
     public var notice: SiteAgentNotice? {
@@ -45,7 +49,13 @@ public enum SiteAgentNotice: Hashable, Sendable {
     case registrationSent(MACAddress, homeAgent: String, attempt: Int, handoff: HandoffIndicator)
     case registered(ServedVM, latency: Double)
     case refreshed(MACAddress)
-    case refused(MACAddress, status: BindingAcknowledgementStatus, retryIn: Double?)
+    case refused(MACAddress, homeAgent: String, status: BindingAcknowledgementStatus, retryIn: Double?)
+    /// No home agent accepts the VM: each refused (153 from those that do not list it).
+    case unanchored(MACAddress, refusals: [String: BindingAcknowledgementStatus], retryIn: Double)
+    /// This site's own home agent says the VM is home here: nothing to serve.
+    case atHome(MACAddress)
+    /// Its own home agent prepared the VM's return home to this host.
+    case returnPrepared(MACAddress)
     case revoked(MACAddress, trigger: RevocationTrigger)
     case released(MACAddress)
     /// A preparation's PBU went out for the VM.

@@ -7,10 +7,12 @@ public struct HomeAgentPeer: Sendable {
     public var address: IPv4Address
     public var port: UInt16
     public var association: SecurityAssociation
-    /// The MACs of the VMs this home agent anchors.
+    /// The MACs of VMs this home agent is known to anchor: optional; the anchor of any
+    /// other VM is learnt by asking every home agent.
     public var vms: Set<MACAddress>
 
-    public init(name: String, address: IPv4Address, port: UInt16 = 5436, association: SecurityAssociation, vms: Set<MACAddress>) {
+    public init(name: String, address: IPv4Address, port: UInt16 = 5436, association: SecurityAssociation,
+                vms: Set<MACAddress> = []) {
         self.name = name
         self.address = address
         self.port = port
@@ -46,13 +48,16 @@ public struct SiteAgentTimers: Hashable, Sendable {
     public init() {}
 }
 
-/// What the site agent's core needs to decide: its own address, the home agents and the
-/// timers.
+/// What the site agent's core needs to decide: its own address, the federation's home
+/// agents (and which one is this site's own), and the timers.
 public struct SiteAgentPolicy: Sendable {
     /// This site agent's signaling address (the source of its PBUs).
     public var address: IPv4Address
     public private(set) var homeAgents: [HomeAgentPeer]
     public var timers: SiteAgentTimers
+    /// The home agent of the site this host belongs to, if it has one: the VMs it anchors
+    /// are at home here.
+    public private(set) var localHomeAgent: IPv4Address?
 
     private var byAddress: [IPv4Address: Int] = [:]
     private var byVM: [MACAddress: Int] = [:]
@@ -62,10 +67,18 @@ public struct SiteAgentPolicy: Sendable {
         public var description: String { reason }
     }
 
-    public init(address: IPv4Address, homeAgents: [HomeAgentPeer], timers: SiteAgentTimers = SiteAgentTimers()) throws(Conflict) {
+    /// `localHomeAgent` names the home agent of this host's own site.
+    public init(address: IPv4Address, homeAgents: [HomeAgentPeer], localHomeAgent: String? = nil,
+                timers: SiteAgentTimers = SiteAgentTimers()) throws(Conflict) {
         self.address = address
         self.homeAgents = homeAgents
         self.timers = timers
+        if let localHomeAgent {
+            guard let local = homeAgents.first(where: { $0.name == localHomeAgent }) else {
+                throw Conflict(reason: "the local home agent \(localHomeAgent) is not among the home agents")
+            }
+            self.localHomeAgent = local.address
+        }
         for (index, peer) in homeAgents.enumerated() {
             guard byAddress.updateValue(index, forKey: peer.address) == nil else {
                 throw Conflict(reason: "home agent \(peer.name) has the address of another")

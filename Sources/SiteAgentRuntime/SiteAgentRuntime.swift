@@ -29,13 +29,18 @@ public struct SiteAgentRuntime: Sendable {
             let redirect = BridgeRedirect(bridges: configuration.bridges, tunnelInterface: configuration.tunnelInterface,
                                           logger: logger)
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
-                                           redirect: redirect, vms: configuration.configuredVMs,
+                                           redirect: redirect,
                                            configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }
         return start(configuration: configuration, configurationPath: configurationPath, dataPlane: plane,
                      tunnelMetrics: tunnelMetrics, logger: logger)
     }
+
+    /// What the bridges' captures pass: hypervisors' announces after a migration (RARP, as
+    /// QEMU and ESXi send them) and ARP requests, of which the core answers those of VMs
+    /// served here.
+    static let captureFilter = "\(LinkWatcher.announceFilter) or (arp and arp[6:2] = 1)"
 
     /// As ``start(configuration:dataPlane:logger:)`` with a data plane of the caller's
     /// (nil: signaling only).
@@ -47,7 +52,7 @@ public struct SiteAgentRuntime: Sendable {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
         for bridge in configuration.bridges {
-            let present = BridgeForwardingTable.learnedMACs(bridge: bridge, logger: logger)
+            let present = BridgeForwardingTable.learnedMACs(bridge: bridge, excludingPorts: configuration.uplinks, logger: logger)
             if !present.isEmpty { daemon.submit(.present(present, bridge: bridge)) }
         }
         var services: [any Service] = [
@@ -56,9 +61,17 @@ public struct SiteAgentRuntime: Sendable {
                 await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges)
             },
         ]
+        let uplinkAnnounces = Counter(label: "glm_site_uplink_announces_ignored_total")
         for bridge in configuration.bridges {
-            services.append(LinkWatcher(interface: bridge, filter: LinkWatcher.announceFilter, threadName: "glm-\(bridge)",
+            services.append(LinkWatcher(interface: bridge, filter: Self.captureFilter, threadName: "glm-\(bridge)",
                                         consequence: "VMs arriving on it will not be noticed", logger: logger) { frame in
+                // An announce that came in over the LAN is another hypervisor's VM.
+                if let mac = LocalAnnounce.sourceIfAnnounce(frame), let port = BridgeIngress.port(of: mac, bridge: bridge),
+                   configuration.uplinks.contains(port) {
+                    uplinkAnnounces.increment()
+                    logger.debug("announce from the LAN ignored", metadata: ["vm": "\(mac)", "port": "\(port)"])
+                    return
+                }
                 daemon.submit(.frame(frame, bridge: bridge))
             })
         }

@@ -58,7 +58,7 @@ private let badFiles: [BadFile] = [
             "'address' must be an IPv4 address such as 192.0.2.1, not '198.18.1.256'"),
     BadFile("a multicast signaling address", replacing: [1: "address: 224.0.0.5"], line: 1, "224.0.0.5 is a multicast address"),
     BadFile("a site at the home agent's own address", replacing: [5: "    address: 198.18.0.2"], line: 5,
-            "site 'site-a' has the home agent's own address 198.18.0.2"),
+            "site 'site-a' holds the home agent's own address 198.18.0.2"),
     BadFile("a MAC with five octets", replacing: [9: "  - mac: 52:54:00:12:34"], line: 9, "'mac' must be a MAC address"),
     BadFile("a multicast MAC", replacing: [9: "  - mac: 01:00:5e:00:00:01"], line: 9, "01:00:5e:00:00:01 is a multicast address"),
     BadFile("a key that is not hex", replacing: [7: "    key: 000102030405060708090a0b0c0d0e0g"], line: 7, "'key' must be hex"),
@@ -103,7 +103,7 @@ private let badFiles: [BadFile] = [
     BadFile("two sites of one name", replacing: [7: "    key: \(key)\n  - { name: site-a, address: 198.18.2.2, spi: 257, key: \(key) }"],
             line: 8, "site site-a is defined twice (the other entry is at line 4)"),
     BadFile("two sites at one address", replacing: [7: "    key: \(key)\n  - { name: site-b, address: 198.18.1.2, spi: 257, key: \(key) }"],
-            line: 8, "site site-b has the address 198.18.1.2 of another site (the other entry is at line 4)"),
+            line: 8, "site site-b's hosts 198.18.1.2/32 overlap site site-a's 198.18.1.2/32 (the other entry is at line 4)"),
     BadFile("two sites with one SPI", replacing: [7: "    key: \(key)\n  - { name: site-b, address: 198.18.2.2, spi: 256, key: \(key) }"],
             line: 8, "site site-b has the SPI 256 of another site (the other entry is at line 4)"),
     BadFile("two VMs with one MAC", appending: "  - { mac: 52:54:00:12:34:56, address: 10.10.0.51/24, gateway: 10.10.0.1 }",
@@ -118,7 +118,7 @@ private let badFiles: [BadFile] = [
     BadFile("a VM allowed at no site", appending: "    sites: []", line: 12, "'sites' is empty, which would allow no site"),
     BadFile("a later site conflicting with an earlier one",
             replacing: [7: "    key: \(key)\n\(siteB)\n  - { name: site-c, address: 198.18.2.2, spi: 258, key: \(key) }"],
-            line: 9, "site site-c has the address 198.18.2.2 of another site (the other entry is at line 8)"),
+            line: 9, "site site-c's hosts 198.18.2.2/32 overlap site site-b's 198.18.2.2/32 (the other entry is at line 8)"),
 ]
 
 @Suite("Configuration: refused files")

@@ -67,10 +67,10 @@ struct ConfigurationTests {
 
         let sites = configuration.policy.sites
         #expect(sites.map(\.name) == ["site-a", "site-b"])
-        #expect(sites[0].address == IPv4Address(198, 18, 1, 2))
+        #expect(sites[0].hosts == [IPv4Prefix(host: IPv4Address(198, 18, 1, 2))])
         #expect(sites[0].association.spi == 256)
         #expect(sites[0].association.algorithm == .hmacSHA256_128)
-        #expect(sites[1].address == IPv4Address(198, 18, 2, 2))
+        #expect(sites[1].hosts == [IPv4Prefix(host: IPv4Address(198, 18, 2, 2))])
         #expect(sites[1].association.spi == 4096)
         #expect(sites[1].association.algorithm == .hmacSHA1_96)
         #expect(configuration.policy.site(at: IPv4Address(198, 18, 2, 2))?.name == "site-b")

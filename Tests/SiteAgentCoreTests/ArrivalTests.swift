@@ -39,10 +39,12 @@ struct ArrivalTests {
         #expect(replay(frames, into: &site).isEmpty)
     }
 
-    @Test("an announce from a MAC no home agent serves is ignored")
-    func foreignMAC() {
+    @Test("an announce from a MAC no configuration lists is registered with the home agents")
+    func unlistedMAC() {
         var site = SiteAgentCore(policy: SiteHarness.sitePolicy(SiteHarness.siteA, SiteHarness.keyA), now: SiteHarness.start)
-        #expect(site.handle(.frame(FrameBuilder.selfAnnounce(mac: MACAddress(2, 0, 0, 0, 0, 1))), at: SiteHarness.start).isEmpty)
+        let actions = site.handle(.frame(FrameBuilder.selfAnnounce(mac: MACAddress(2, 0, 0, 0, 0, 1))), at: SiteHarness.start)
+        #expect(actions.updates.count == 1)
+        #expect(site.states[MACAddress(2, 0, 0, 0, 0, 1)] == .registering)
     }
 }
 

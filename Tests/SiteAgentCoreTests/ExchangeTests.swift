@@ -126,7 +126,7 @@ struct ExchangeTests {
         var site = SiteAgentCore(policy: SiteHarness.sitePolicy(SiteHarness.siteA, SiteHarness.keyA, timers: Self.quiet), now: t)
         let pbu = site.handle(.arrived(SiteHarness.vm), at: t).updates[0]
         let actions = answer(&site, status: BindingAcknowledgementStatus(rawValue: UInt8(status)), to: pbu, at: t + 0.01)
-        #expect(actions.notices == [.refused(SiteHarness.vm, status: BindingAcknowledgementStatus(rawValue: UInt8(status)), retryIn: retry)])
+        #expect(actions.notices == [.refused(SiteHarness.vm, homeAgent: "home-1", status: BindingAcknowledgementStatus(rawValue: UInt8(status)), retryIn: retry)])
         #expect(actions.served.isEmpty && actions.updates.isEmpty)
         #expect(abs((site.nextDeadline ?? 0) - (t + 0.01 + retry)) < 1e-6)
         #expect(site.states[SiteHarness.vm] == .registering)

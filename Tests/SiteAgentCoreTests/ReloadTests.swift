@@ -58,17 +58,29 @@ struct ReloadTests {
         #expect(h.home.bindings[SiteHarness.vm] == nil)
     }
 
-    @Test("a VM no home agent lists any more is released and forgotten")
-    func vmNoLongerListed() throws {
+    @Test("a VM whose home agent leaves the configuration is released and asked of the home agents left")
+    func homeAgentRemoved() throws {
+        var h = SiteHarness()
+        _ = h.deliver(h.a.handle(.arrived(SiteHarness.vm), at: t), from: SiteHarness.siteA, at: t + 0.003)
+        let other = IPv4Address(198, 18, 9, 2)
+        let policy = try SiteAgentPolicy(address: SiteHarness.siteA, homeAgents: [
+            HomeAgentPeer(name: "home-9", address: other, association: SiteHarness.keyB)])
+        let actions = h.a.reload(policy, at: t + 5)
+        #expect(actions.unserved.count == 1)
+        #expect(actions.compactMap(\.notice).first == .released(SiteHarness.vm))
+        #expect(actions.compactMap { if case .send(_, let to, _) = $0 { to } else { nil } } == [other],
+                "the removed home agent is not told; the one left is asked")
+        #expect(h.a.states[SiteHarness.vm] == .registering)
+    }
+
+    @Test("a VM whose hint is dropped from the configuration stays with the anchor that accepted it")
+    func hintDropped() throws {
         var h = SiteHarness()
         _ = h.deliver(h.a.handle(.arrived(SiteHarness.vm), at: t), from: SiteHarness.siteA, at: t + 0.003)
         let policy = try SiteAgentPolicy(address: SiteHarness.siteA, homeAgents: [
             HomeAgentPeer(name: "home-1", address: SiteHarness.home, association: SiteHarness.keyA, vms: [])])
-        let actions = h.a.reload(policy, at: t + 5)
-        #expect(actions.unserved.count == 1)
-        #expect(actions.compactMap(\.notice) == [.released(SiteHarness.vm)])
-        #expect(h.a.states.isEmpty && h.a.nextDeadline != nil, "heartbeats to the home agent go on")
-        #expect(h.a.handle(.frame(FrameBuilder.selfAnnounce(mac: SiteHarness.vm)), at: t + 10).isEmpty,
-                "its announces are ignored from now on")
+        #expect(h.a.reload(policy, at: t + 5).isEmpty)
+        #expect(h.a.served.map(\.vm) == [SiteHarness.vm])
+        #expect(h.a.anchor(of: SiteHarness.vm)?.name == "home-1")
     }
 }

@@ -37,14 +37,18 @@ struct SiteAgentDaemonTests {
         }
     }
 
-    @Test("QEMU's announce captured on A's bridge registers the VM; another MAC's announce is ignored")
+    @Test("QEMU's announce captured on A's bridge registers the VM; a VM the home agent does not list is unanchored, loudly")
     func announceFrame() async throws {
         try await LoopbackAgents.with { agents in
-            agents.siteA.submit(.frame(FrameBuilder.selfAnnounce(mac: MACAddress(0x52, 0x54, 0x00, 0x99, 0x99, 0x99))))
+            let stranger = MACAddress(0x52, 0x54, 0x00, 0x99, 0x99, 0x99)
+            agents.siteA.submit(.frame(FrameBuilder.selfAnnounce(mac: stranger)))
             agents.siteA.submit(.frame(FrameBuilder.selfAnnounce(mac: vm)))
             #expect(await eventually { await agents.boundSites() == ["site-a"] })
             #expect(await eventually { await agents.siteA.served().map(\.vm) == [vm] })
-            #expect(await agents.siteA.states().keys.sorted() == [vm])
+            #expect(await eventually { await agents.siteA.states()[stranger] == .unanchored })
+            let status = try await LoopbackAgents.status(agents.siteA).vms.first { $0.mac == "\(stranger)" }
+            #expect(status?.state == "unanchored")
+            #expect(status?.refusals == ["home: 153 (not-lma-for-this-mobile-node)"])
         }
     }
 

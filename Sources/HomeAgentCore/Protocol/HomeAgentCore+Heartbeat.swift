@@ -9,11 +9,13 @@ struct PeerState: Sendable {
 }
 
 extension HomeAgentCore {
-    /// Starts heartbeats to a site the first time it holds a binding.
-    mutating func schedulePeer(_ address: IPv4Address, at now: Double) {
+    /// Starts heartbeats to a site's hypervisor the first time it holds a binding; the
+    /// first goes after `delay` (a heartbeat interval, or none at start: a hypervisor that
+    /// hears from a restarted agent asks at once, and learns of the restart).
+    mutating func schedulePeer(_ address: IPv4Address, at now: Double, delay: Double? = nil) {
         guard peers[address] == nil else { return }
         peers[address] = PeerState()
-        deadlines.insert(.heartbeat(address), at: now + policy.timers.heartbeatInterval)
+        deadlines.insert(.heartbeat(address), at: now + (delay ?? policy.timers.heartbeatInterval))
     }
 
     /// Sends a Heartbeat request to a site holding bindings, and counts the unanswered.
@@ -37,7 +39,7 @@ extension HomeAgentCore {
         peer.outstanding = Array((peer.outstanding + [sequence]).suffix(policy.timers.missingHeartbeatsAllowed + 1))
         peers[address] = peer
         deadlines.insert(.heartbeat(address), at: now + policy.timers.heartbeatInterval)
-        let path = ReplyPath(site: site, port: peer.port, local: policy.address)
+        let path = ReplyPath(site: site, address: address, port: peer.port, local: policy.address)
         if let send = send(.heartbeat(Heartbeat(flags: [], sequenceNumber: sequence)), path) {
             actions.append(send)
         }
@@ -51,7 +53,7 @@ extension HomeAgentCore {
                                      options: [.restartCounter(restartCounter)])
             return send(.heartbeat(response), reply).map { [$0] } ?? []
         }
-        let address = reply.site.address
+        let address = reply.address
         var peer = peers[address] ?? PeerState()
         var actions: [HomeAgentAction] = []
         if peer.outstanding.contains(heartbeat.sequenceNumber) {

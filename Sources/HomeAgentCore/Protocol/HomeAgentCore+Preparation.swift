@@ -22,22 +22,23 @@ extension HomeAgentCore {
     mutating func prepare(_ update: ProxyBindingUpdate, vm: VMPolicy, framing: TunnelFrame.Format, reply: ReplyPath,
                           at now: Double) -> [HomeAgentAction] {
         let site = reply.site
+        let host = reply.address
         let existing = preparations[vm.mac]
         if update.lifetimeUnits == 0 {
             // `aborted`: the migration failed; only the preparing site may withdraw it.
-            guard let existing, existing.site.siteAddress == site.address else {
+            guard let existing, existing.site.siteAddress == host else {
                 return acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
             }
             return end(existing, .aborted) + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
         }
-        if bindings[vm.mac]?.siteAddress == site.address {
+        if bindings[vm.mac]?.siteAddress == host {
             // The VM is already there: nothing to prepare.
-            return [.notice(.ignored(from: site.address, reason: "preparation for \(vm.mac) at its current site"))]
+            return [.notice(.ignored(from: host, reason: "preparation for \(vm.mac) at its current site"))]
                 + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: true, reply)
         }
         let lifetime = min(Double(update.lifetimeSeconds), policy.timers.maximumPreparationLifetime)
         let actions = install(Preparation(
-            site: AwayVM(vm: vm.mac, homeAddress: vm.address, siteAddress: site.address, framing: framing),
+            site: AwayVM(vm: vm.mac, homeAddress: vm.address, siteAddress: host, framing: framing),
             siteName: site.name, expiresAt: now + lifetime))
         let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
         return actions + acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, marked: true, reply)

@@ -14,7 +14,7 @@ extension HomeAgentCore {
         guard let vm = policy.vm(identifiedBy: identifier) else {
             return refuse(update, .notLMAForThisMobileNode, reply, reason: "\(identifier) is not served here", at: now)
         }
-        guard vm.allows(site: site.name) else {
+        guard site.isHome || vm.allows(site: site.name) else {
             return refuse(update, .magNotAuthorizedForProxyRegistration, reply,
                           reason: "site \(site.name) may not host \(vm.mac)", at: now)
         }
@@ -47,13 +47,18 @@ extension HomeAgentCore {
         } else {
             framing = update.flags.contains(.tlvHeaderFormat) ? .tlv : .bare
         }
+        if site.isHome {
+            acceptedTimestamps[vm.mac] = timestamp
+            return atHome(update, vm: vm, framing: framing, reply: reply, at: now)
+        }
         if update.options.isPreparation {
             acceptedTimestamps[vm.mac] = timestamp
             return prepare(update, vm: vm, framing: framing, reply: reply, at: now)
         }
 
         let current = bindings[vm.mac]
-        let fromCurrentSite = current?.siteAddress == site.address
+        let host = reply.address
+        let fromCurrentSite = current?.siteAddress == host
         let handoff = update.options.handoffIndicator
         // A refresh or de-registration from a site that no longer holds the binding is
         // late: it must neither take the binding back nor delete it.
@@ -78,12 +83,12 @@ extension HomeAgentCore {
 
         let lifetime = min(Double(update.lifetimeSeconds), policy.timers.maximumLifetime)
         let binding = Binding(
-            vm: vm.mac, homeAddress: vm.address, siteName: site.name, siteAddress: site.address, sitePort: reply.port,
+            vm: vm.mac, homeAddress: vm.address, siteName: site.name, siteAddress: host, sitePort: reply.port,
             timestamp: timestamp, sequenceNumber: update.sequenceNumber, lifetime: lifetime,
             registeredAt: fromCurrentSite ? current!.registeredAt : now, expiresAt: now + lifetime, framing: framing)
         bindings[vm.mac] = binding
         deadlines.insert(.expiry(vm.mac), at: binding.expiresAt)
-        schedulePeer(site.address, at: now)
+        schedulePeer(host, at: now)
         // The move's PBA and the old site's revocation follow the durable write.
         var actions: [HomeAgentAction] = [.persist(binding)]
         if let current, !fromCurrentSite {
@@ -97,13 +102,32 @@ extension HomeAgentCore {
             actions.append(.notice(.bindingRefreshed(binding)))
         }
         // A preparation there is complete; its bicast ends once the binding points there.
-        actions += completePreparation(vm.mac, at: site.address)
+        actions += completePreparation(vm.mac, at: host)
         let units = UInt16(min(Double(UInt16.max), (lifetime / 4).rounded(.down)))
         actions += acknowledge(update, vm: vm, lifetimeUnits: units, framing: framing, reply)
         if let current, !fromCurrentSite {
             actions += revoke(current, trigger: .interMAGHandoverSameAccessType, at: now)
         }
         return actions
+    }
+
+    /// A PBU from a hypervisor of this agent's own site: the VM is home there (Docs/protocol.md
+    /// §10). An ordinary update ends its binding as an announce on the home LAN does (the
+    /// old site is revoked); a marked one prepares the return (the downlink is copied onto
+    /// the home LAN) or, with lifetime 0, withdraws that preparation. The PBA accepts with
+    /// lifetime 0: nothing is anchored at a home hypervisor.
+    private mutating func atHome(_ update: ProxyBindingUpdate, vm: VMPolicy, framing: TunnelFrame.Format,
+                                 reply: ReplyPath, at now: Double) -> [HomeAgentAction] {
+        var actions: [HomeAgentAction] = []
+        let marked = update.options.isPreparation
+        if marked {
+            actions += update.lifetimeUnits == 0 ? abortReturnHome(vm.mac) : prepareReturnHome(vm.mac, at: now)
+        } else if update.lifetimeUnits > 0, let binding = bindings[vm.mac] {
+            actions += remove(binding, reason: .cameHome, trigger: .interMAGHandoverSameAccessType, at: now)
+                + completePreparation(vm.mac, at: policy.address)
+        }
+        return actions + [.notice(.atHome(vm: vm.mac, host: reply.address, prepared: marked && update.lifetimeUnits > 0))]
+            + acknowledge(update, vm: vm, lifetimeUnits: 0, framing: framing, marked: marked, reply)
     }
 
     /// A PBA with status 0 carrying the VM's address, gateway and (for a tenant) GRE key.

@@ -31,11 +31,12 @@ extension HomeAgentCore {
                                         timeout: policy.timers.revocationInitialTimeout)
         revocations[key] = pending
         deadlines.insert(.revocation(key), at: now + pending.timeout)
-        return transmit(pending, to: site) + [.notice(.revocationSent(vm: binding.vm, site: site.name, attempt: 1))]
+        return transmit(pending, to: site, at: binding.siteAddress)
+            + [.notice(.revocationSent(vm: binding.vm, site: site.name, attempt: 1))]
     }
 
-    private func transmit(_ pending: PendingRevocation, to site: SitePolicy) -> [HomeAgentAction] {
-        let path = ReplyPath(site: site, port: pending.port, local: policy.address)
+    private func transmit(_ pending: PendingRevocation, to site: SitePolicy, at host: IPv4Address) -> [HomeAgentAction] {
+        let path = ReplyPath(site: site, address: host, port: pending.port, local: policy.address)
         return send(pending.message, path).map { [$0] } ?? []
     }
 
@@ -53,17 +54,17 @@ extension HomeAgentCore {
         pending.timeout *= 2
         revocations[key] = pending
         deadlines.insert(.revocation(key), at: now + pending.timeout)
-        return transmit(pending, to: site)
+        return transmit(pending, to: site, at: key.site)
             + [.notice(.revocationSent(vm: key.vm, site: pending.siteName, attempt: pending.transmissions))]
     }
 
     /// A BRA from a site ends the matching revocation.
     mutating func receiveRevocationAcknowledgement(_ acknowledgement: BindingRevocationAcknowledgement,
-                                                   site: SitePolicy) -> [HomeAgentAction] {
+                                                   site: SitePolicy, from host: IPv4Address) -> [HomeAgentAction] {
         guard let (key, _) = revocations.first(where: {
-            $0.key.site == site.address && $0.value.sequenceNumber == acknowledgement.sequenceNumber
+            $0.key.site == host && $0.value.sequenceNumber == acknowledgement.sequenceNumber
         }) else {
-            return [.notice(.ignored(from: site.address, reason: "BRA \(acknowledgement.sequenceNumber) matches no revocation"))]
+            return [.notice(.ignored(from: host, reason: "BRA \(acknowledgement.sequenceNumber) matches no revocation"))]
         }
         revocations[key] = nil
         return [.notice(.revocationAcknowledged(vm: key.vm, site: site.name, status: acknowledgement.status))]

@@ -59,7 +59,7 @@ public struct HomeAgentCore: Sendable {
             bindings[binding.vm] = binding
             acceptedTimestamps[binding.vm] = binding.timestamp
             deadlines.insert(.expiry(binding.vm), at: binding.expiresAt)
-            schedulePeer(binding.siteAddress, at: now)
+            schedulePeer(binding.siteAddress, at: now, delay: 0)
             actions.append(.attach(AwayVM(binding)))
         }
         return actions
@@ -117,7 +117,7 @@ public struct HomeAgentCore: Sendable {
         }
         let verdict = associations.verify(header, bytes: bytes, scope: AuthenticationScope(sender: from, receiver: to))
         let authentic = verdict == .verified(spi: site.association.spi)
-        let reply = ReplyPath(site: site, port: port, local: to)
+        let reply = ReplyPath(site: site, address: from, port: port, local: to)
         switch header.message {
         case .proxyBindingUpdate(let update):
             guard authentic else {
@@ -129,7 +129,7 @@ public struct HomeAgentCore: Sendable {
             return receiveHeartbeat(heartbeat, reply: reply, at: now)
         case .bindingRevocationAcknowledgement(let acknowledgement):
             guard authentic else { return [.notice(.unauthenticated(from: from, verdict: verdict))] }
-            return receiveRevocationAcknowledgement(acknowledgement, site: site)
+            return receiveRevocationAcknowledgement(acknowledgement, site: site, from: from)
         case .proxyBindingAcknowledgement:
             return [.notice(.ignored(from: from, reason: "a home agent sends PBAs, it does not receive them"))]
         case .bindingRevocationIndication:
@@ -137,20 +137,22 @@ public struct HomeAgentCore: Sendable {
         }
     }
 
-    /// Where replies to a site go, and what they are signed with.
+    /// Where replies to a site's hypervisor go, and what they are signed with.
     struct ReplyPath {
         let site: SitePolicy
+        /// The hypervisor's signaling address.
+        let address: IPv4Address
         let port: UInt16
         let local: IPv4Address
 
         var signer: MessageSigner {
-            MessageSigner(association: site.association, scope: AuthenticationScope(sender: local, receiver: site.address))
+            MessageSigner(association: site.association, scope: AuthenticationScope(sender: local, receiver: address))
         }
     }
 
     func send(_ message: MobilityMessage, _ path: ReplyPath) -> HomeAgentAction? {
         guard let bytes = try? MobilityHeader.encode(message, signer: path.signer) else { return nil }
-        return .send(bytes, to: path.site.address, port: path.port)
+        return .send(bytes, to: path.address, port: path.port)
     }
 
     // MARK: - Timers

@@ -17,6 +17,9 @@ public enum HomeAgentNotice: Hashable, Sendable {
     case preparationEnded(Preparation, PreparationEnd)
     /// A PBU answered with a refusing status; nothing changed.
     case registrationRefused(BindingAcknowledgementStatus, vm: MobileNodeIdentifier?, site: String, reason: String)
+    /// A hypervisor of this agent's own site says the VM is there (home), or that its
+    /// return there is `prepared`.
+    case atHome(vm: MACAddress, host: IPv4Address, prepared: Bool)
     /// A refresh or de-registration from a site that no longer holds the binding.
     case staleUpdateIgnored(vm: MACAddress, site: String, current: String)
     /// A datagram that did not decode; no reply was sent.

@@ -15,7 +15,7 @@ struct ConfigurationLoader {
 
     static let topLevelKeys = ["address", "port", "home-interface", "tunnel", "database", "control-socket",
                                "metrics", "log-level", "timers", "sites", "vms"]
-    static let siteKeys = ["name", "address", "spi", "algorithm", "key", "key-file"]
+    static let siteKeys = ["name", "address", "hosts", "home", "spi", "algorithm", "key", "key-file"]
     static let vmKeys = ["mac", "name", "address", "gateway", "gre-key", "sites"]
 
     func load(yaml: String) throws(ConfigurationError) -> HomeAgentConfiguration {
@@ -82,13 +82,28 @@ struct ConfigurationLoader {
         guard ConfigurationSource.isValidPeerName(name) else {
             throw source.error("site name '\(name)' must be 1 to 64 letters, digits, '.', '_' or '-'", at: nameNode)
         }
-        let addressNode = try entry.required("address")
-        let address = try source.unicastAddress(addressNode, key: "address")
-        guard address != homeAgent else {
-            throw source.error("site '\(name)' has the home agent's own address \(address)", at: addressNode)
+        // One hypervisor (`address`) or several (`hosts`: addresses and prefixes).
+        let hosts: [IPv4Prefix]
+        let hostsNode: Node
+        switch (entry.optional("address"), entry.optional("hosts")) {
+        case (let node?, nil):
+            hosts = [IPv4Prefix(host: try source.unicastAddress(node, key: "address"))]
+            hostsNode = node
+        case (nil, let node?):
+            hosts = try source.hosts(node, key: "hosts")
+            hostsNode = node
+        case (_?, _?):
+            throw source.error("site '\(name)' has both 'address' and 'hosts'; list every hypervisor under 'hosts'", line: entry.line)
+        case (nil, nil):
+            throw source.error("site '\(name)' needs 'hosts' (its hypervisors' signaling addresses or prefixes) or 'address'",
+                               line: entry.line)
         }
+        if hosts.contains(where: { $0.contains(homeAgent) }) {
+            throw source.error("site '\(name)' holds the home agent's own address \(homeAgent)", at: hostsNode)
+        }
+        let isHome = try entry.optional("home").map { node throws(ConfigurationError) in try source.boolean(node, key: "home") } ?? false
         let association = try source.association(of: entry, peer: "site '\(name)'")
-        return Entry(value: SitePolicy(name: name, address: address, association: association), line: entry.line)
+        return Entry(value: SitePolicy(name: name, hosts: hosts, association: association, isHome: isHome), line: entry.line)
     }
 
     private func vm(_ node: Node, knownSites: Set<String>) throws(ConfigurationError) -> Entry<VMPolicy> {

@@ -57,9 +57,15 @@ struct NoticeReporter {
         case .bindingRemoved(let b, let reason):
             logger.info("binding removed", metadata: ["vm": "\(b.vm)", "site": "-", "old_site": "\(b.siteName)",
                                                       "reason": "\(reason.rawValue)"])
+        case .atHome(let vm, let host, let prepared):
+            logger.info(prepared ? "return home prepared by a home hypervisor" : "VM at home on a home hypervisor",
+                        metadata: ["vm": "\(vm)", "host": "\(host)"])
         case .registrationRefused(let status, let vm, let site, let reason):
             countUpdate(status)
-            logger.notice("registration refused", metadata: ["status": "\(status)", "vm": "\(vm.map { "\($0)" } ?? "-")",
+            // A site agent learns which home agent anchors a VM by asking all of them: the
+            // others' 153 is the federation working, not a fault.
+            let level: Logger.Level = status == .notLMAForThisMobileNode ? .debug : .notice
+            logger.log(level: level, "registration refused", metadata: ["status": "\(status)", "vm": "\(vm.map { "\($0)" } ?? "-")",
                                                              "site": "\(site)", "reason": "\(reason)"])
         case .staleUpdateIgnored(let vm, let site, let current):
             logger.info("late update from a previous site ignored", metadata: ["vm": "\(vm)", "site": "\(site)", "current_site": "\(current)"])

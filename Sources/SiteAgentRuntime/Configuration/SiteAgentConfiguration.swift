@@ -17,6 +17,9 @@ public struct SiteAgentConfiguration: Sendable {
     public var listenPort: UInt16
     /// The host bridges the VMs' taps are on: watched for announces, served on.
     public var bridges: [String]
+    /// The ports that join the bridges to the site's LAN: announces that come in by them
+    /// are other hypervisors' VMs, never registered here.
+    public var uplinks: Set<String>
     /// Name of the TUN device the data plane creates.
     public var tunnelInterface: String
     /// UDP port for the data tunnel (RFC 5844 uses 5437).
@@ -37,9 +40,6 @@ public struct SiteAgentConfiguration: Sendable {
         (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
     }
 
-    /// Every VM some home agent of the configuration anchors.
-    public var configuredVMs: Set<MACAddress> { Set(policy.homeAgents.flatMap(\.vms)) }
-
     /// The keys whose new values differ from these and take effect only at a restart:
     /// what the daemon binds, creates or sets up when it starts.
     public func restartOnlyDifferences(from new: SiteAgentConfiguration) -> [String] {
@@ -47,6 +47,7 @@ public struct SiteAgentConfiguration: Sendable {
         if new.policy.address != policy.address { keys.append("address") }
         if new.listenPort != listenPort { keys.append("port") }
         if new.bridges != bridges { keys.append("bridges") }
+        if new.uplinks != uplinks { keys.append("uplinks") }
         if new.tunnelInterface != tunnelInterface || new.tunnelPort != tunnelPort || new.tunnelMTU != tunnelMTU {
             keys.append("tunnel")
         }
@@ -64,11 +65,12 @@ public struct SiteAgentConfiguration: Sendable {
     public static let defaultMetrics = MetricsEndpoint(host: "127.0.0.1", port: 9437)
     public static let defaultLogLevel = Logger.Level.info
 
-    init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], tunnelInterface: String, tunnelPort: UInt16,
-         tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level) {
+    init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], uplinks: Set<String>, tunnelInterface: String,
+         tunnelPort: UInt16, tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level) {
         self.policy = policy
         self.listenPort = listenPort
         self.bridges = bridges
+        self.uplinks = uplinks
         self.tunnelInterface = tunnelInterface
         self.tunnelPort = tunnelPort
         self.tunnelMTU = tunnelMTU

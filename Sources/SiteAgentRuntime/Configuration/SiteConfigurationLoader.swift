@@ -12,8 +12,8 @@ struct SiteConfigurationLoader {
         self.source = ConfigurationSource(path: path)
     }
 
-    static let topLevelKeys = ["address", "port", "bridges", "tunnel", "control-socket", "metrics", "log-level",
-                               "timers", "home-agents"]
+    static let topLevelKeys = ["address", "port", "bridges", "uplinks", "tunnel", "control-socket", "metrics", "log-level",
+                               "timers", "home-agents", "home-agent"]
     static let homeAgentKeys = ["name", "address", "port", "spi", "algorithm", "key", "key-file", "vms"]
 
     func load(yaml: String) throws(ConfigurationError) -> SiteAgentConfiguration {
@@ -22,6 +22,9 @@ struct SiteConfigurationLoader {
         let portNode = top.optional("port")
         let listenPort = try source.port(portNode, key: "port", default: SiteAgentConfiguration.defaultListenPort)
         let bridges = try self.bridges(top.required("bridges"))
+        let uplinks = try top.optional("uplinks").map { node throws(ConfigurationError) in
+            try self.uplinks(node, bridges: bridges)
+        } ?? []
 
         let tunnel = try source.tunnel(top.optional("tunnel"), interface: SiteAgentConfiguration.defaultTunnelInterface,
                                        port: SiteAgentConfiguration.defaultTunnelPort,
@@ -40,14 +43,23 @@ struct SiteConfigurationLoader {
         let timers = try top.optional("timers").map(self.timers) ?? SiteAgentTimers()
 
         let homeAgents = try self.homeAgents(top.required("home-agents"), siteAddress: address)
+        var localHomeAgent: String?
+        if let node = top.optional("home-agent") {
+            let name = try source.text(node, key: "home-agent")
+            guard homeAgents.contains(where: { $0.name == name }) else {
+                throw source.error("'home-agent' names '\(name)', which is not in 'home-agents' (\(homeAgents.map(\.name).joined(separator: ", ")))",
+                                   at: node)
+            }
+            localHomeAgent = name
+        }
         let policy: SiteAgentPolicy
         do {
-            policy = try SiteAgentPolicy(address: address, homeAgents: homeAgents, timers: timers)
+            policy = try SiteAgentPolicy(address: address, homeAgents: homeAgents, localHomeAgent: localHomeAgent, timers: timers)
         } catch {
             // The entries were checked one against another already; this is a safety net.
             throw source.error(error.reason, line: 0)
         }
-        return SiteAgentConfiguration(policy: policy, listenPort: listenPort, bridges: bridges,
+        return SiteAgentConfiguration(policy: policy, listenPort: listenPort, bridges: bridges, uplinks: uplinks,
                                       tunnelInterface: tunnel.interface, tunnelPort: tunnel.port, tunnelMTU: tunnel.mtu,
                                       controlSocket: controlSocket, metrics: metrics, logLevel: logLevel)
     }
@@ -64,6 +76,18 @@ struct SiteConfigurationLoader {
             bridges.append(name)
         }
         return bridges
+    }
+
+    private func uplinks(_ node: Node, bridges: [String]) throws(ConfigurationError) -> Set<String> {
+        var uplinks: Set<String> = []
+        for entry in try source.list(node, key: "uplinks") {
+            let name = try source.interfaceName(entry, key: "uplinks")
+            guard !bridges.contains(name) else {
+                throw source.error("uplink '\(name)' is one of the bridges; name the port that joins a bridge to the LAN", at: entry)
+            }
+            guard uplinks.insert(name).inserted else { throw source.error("uplink '\(name)' is listed twice", at: entry) }
+        }
+        return uplinks
     }
 
     // MARK: Home agents

@@ -8,11 +8,15 @@ import Logging
 public enum BridgeForwardingTable {
     /// The learnt unicast MACs in `bridge fdb show` output, in order, each once. Entries
     /// marked `permanent` are the host's own (its ports' and the bridge's addresses).
-    public static func learnedMACs(in output: String) -> [MACAddress] {
+    /// Entries learnt on `excludingPorts` (the uplinks to the LAN: other hosts) are left out.
+    public static func learnedMACs(in output: String, excludingPorts: Set<String> = []) -> [MACAddress] {
         var seen: Set<MACAddress> = []
         var macs: [MACAddress] = []
         for line in output.split(separator: "\n") {
             let fields = line.split(separator: " ")
+            if let dev = fields.firstIndex(of: "dev"), dev + 1 < fields.count, excludingPorts.contains(String(fields[dev + 1])) {
+                continue
+            }
             guard let first = fields.first, !fields.contains("permanent"), let mac = MACAddress(String(first)),
                   !mac.isMulticast, mac != .zero, seen.insert(mac).inserted else { continue }
             macs.append(mac)
@@ -26,8 +30,10 @@ public enum BridgeForwardingTable {
             .contains(mac)
     }
 
-    /// The learnt MACs of `bridge`; empty (and logged) when `bridge` cannot be run.
-    public static func learnedMACs(bridge: String, command: String = "/usr/sbin/bridge", logger: Logger) -> [MACAddress] {
+    /// The learnt MACs of `bridge` outside `excludingPorts`; empty (and logged) when
+    /// `bridge` cannot be run.
+    public static func learnedMACs(bridge: String, excludingPorts: Set<String> = [], command: String = "/usr/sbin/bridge",
+                                   logger: Logger) -> [MACAddress] {
         let result: SystemProgram.Run
         do {
             result = try SystemProgram.run(command, ["fdb", "show", "br", bridge])
@@ -40,6 +46,6 @@ public enum BridgeForwardingTable {
                                                                                   "status": "\(result.status)"])
             return []
         }
-        return learnedMACs(in: String(decoding: result.output, as: UTF8.self))
+        return learnedMACs(in: String(decoding: result.output, as: UTF8.self), excludingPorts: excludingPorts)
     }
 }

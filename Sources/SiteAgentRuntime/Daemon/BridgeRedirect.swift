@@ -8,17 +8,21 @@ import Logging
 /// A VM that arrives keeps its ARP cache: its gateway and home neighbours still map to
 /// the MACs they had where it came from (the home LAN's machines, or the previous site's
 /// bridge). The bridge here knows none of them and floods such frames to its ports; the
-/// host, whose proxy ARP would answer a fresh request, never sees them, and the guest
-/// asks again only when its entries go stale, tens of seconds later. So, with nftables
-/// (bridge family, prerouting), every unicast IPv4 frame from a VM the configuration
-/// lists gets the destination ``hostMAC`` and packet type `host`; a local forwarding
-/// entry for ``hostMAC`` on each watched bridge passes it to the host, whose policy rule
-/// sends it into the tunnel. Frames are marked (``mark``), and an `ip` family forward
-/// rule drops marked packets that would leave by anything but the tunnel: a VM not
-/// (yet) served here sends nothing onto the WAN with its home address.
+/// host never sees them, and the guest asks again only when its entries go stale, tens
+/// of seconds later. So, with nftables (bridge family, prerouting), every unicast IPv4
+/// frame from a VM served here gets the destination ``hostMAC`` and packet type `host`;
+/// a local forwarding entry for ``hostMAC`` on each watched bridge passes it to the host,
+/// whose policy rule sends it into the tunnel. Frames are marked (``mark``), and an `ip`
+/// family forward rule drops marked packets that would leave by anything but the tunnel.
+///
+/// The bridges are joined to the site's LAN, whose hosts must not see what a served VM
+/// asks for its home network: its ARP frames go up to the host (whose agent answers what
+/// it asks of its home subnet) and are not forwarded to other ports. VMs at home on this
+/// host are not in the set and are left entirely alone.
 ///
 /// The tables (`bridge glm-site`, `ip glm-site`) are the agent's own: made at start
-/// (replacing what a killed agent left), the VM set replaced on reload, removed at stop.
+/// (replacing what a killed agent left), a VM added to the set when it is served and
+/// removed when it is not, the tables removed at stop.
 public final class BridgeRedirect: Sendable {
     /// The MAC redirected frames are given; local (a forwarding entry on the bridge device
     /// itself) on every watched bridge. Locally administered: 02:47:4c:4d ("GLM").
@@ -58,6 +62,10 @@ public final class BridgeRedirect: Sendable {
             ether saddr @vms ether type ip ether daddr and 01:00:00:00:00:00 == 00:00:00:00:00:00 \
         meta pkttype set host ether daddr set \(Self.hostMAC) meta mark set \(mark)
           }
+          chain forward {
+            type filter hook forward priority 0; policy accept;
+            ether saddr @vms ether type arp drop
+          }
         }
         table ip \(Self.table) {
           chain forward {
@@ -80,11 +88,14 @@ public final class BridgeRedirect: Sendable {
             "bridges": "\(bridges.joined(separator: ","))", "vms": "\(vms.count)", "host_mac": "\(Self.hostMAC)"])
     }
 
-    /// Replaces the set of VMs whose frames are redirected (a reloaded configuration).
-    public func adopt(vms: Set<MACAddress>) throws {
-        let elements = vms.sorted().map(\.description).joined(separator: ", ")
-        try run(nft, ["-f", "-"], input: "flush set bridge \(Self.table) vms\n"
-            + (elements.isEmpty ? "" : "add element bridge \(Self.table) vms { \(elements) }\n"))
+    /// Redirects `vm`'s frames from now on (it is served here).
+    public func add(_ vm: MACAddress) throws {
+        try run(nft, ["add", "element", "bridge", Self.table, "vms", "{ \(vm) }"])
+    }
+
+    /// Leaves `vm`'s frames alone again (it is no longer served here).
+    public func remove(_ vm: MACAddress) throws {
+        try run(nft, ["delete", "element", "bridge", Self.table, "vms", "{ \(vm) }"])
     }
 
     /// Removes the tables and the local entries.

@@ -4,8 +4,9 @@ import SiteAgentCore
 
 /// What the site agent's control socket answers, one request a line:
 ///
-/// * `status` — JSON: every VM known here with its state (`registering`, `served`) and,
-///   when served, the addresses its home agent gave.
+/// * `status` — JSON: every VM known here with its state (`registering`, `preparing`,
+///   `prepared`, `served`, `home`, `returning`, `unanchored`), its home agent once known,
+///   the addresses its home agent gave when served, and the refusals of its last exchange.
 /// * `notify arrived MAC`, `notify departed MAC` — what a libvirt hook or an
 ///   orchestrator says; answered `{"ok":true}` once handed to the daemon. An arrived VM
 ///   is served on the first of `bridges` whose forwarding table holds its MAC.
@@ -41,13 +42,17 @@ public enum SiteAgentControl {
         public var homeAgent: String?
         public var address: String?
         public var gateway: String?
+        /// The refusals of its last exchange: "home agent: status name".
+        public var refusals: [String]?
 
-        public init(mac: String, state: String, homeAgent: String?, address: String? = nil, gateway: String? = nil) {
+        public init(mac: String, state: String, homeAgent: String?, address: String? = nil, gateway: String? = nil,
+                    refusals: [String]? = nil) {
             self.mac = mac
             self.state = state
             self.homeAgent = homeAgent
             self.address = address
             self.gateway = gateway
+            self.refusals = refusals
         }
     }
 
@@ -58,8 +63,10 @@ public enum SiteAgentControl {
 
     static func status(_ daemon: SiteAgentDaemon) async -> [UInt8] {
         var vms: [VMStatus] = []
+        let refusals = await daemon.refusals()
         for (mac, state) in await daemon.states().sorted(by: { $0.key < $1.key }) {
             var entry = VMStatus(mac: "\(mac)", state: "registering", homeAgent: await daemon.homeAgentName(of: mac))
+            entry.refusals = refusals[mac].map { $0.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" } }
             switch state {
             case .served(let vm), .prepared(let vm):
                 if case .served = state { entry.state = "served" } else { entry.state = "prepared" }
@@ -67,6 +74,13 @@ public enum SiteAgentControl {
                 entry.gateway = "\(vm.gateway)"
             case .preparing:
                 entry.state = "preparing"
+            case .home:
+                entry.state = "home"
+            case .returning:
+                entry.state = "returning"
+            case .unanchored:
+                entry.state = "unanchored"
+                entry.homeAgent = nil
             case .registering:
                 break
             }

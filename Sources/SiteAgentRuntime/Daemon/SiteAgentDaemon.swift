@@ -70,7 +70,10 @@ public actor SiteAgentDaemon {
     public func served() -> [ServedVM] { core.served }
 
     /// The name of the home agent that anchors `vm`, if one is configured.
-    public func homeAgentName(of vm: MACAddress) -> String? { configuration.policy.homeAgent(serving: vm)?.name }
+    public func homeAgentName(of vm: MACAddress) -> String? { core.anchor(of: vm)?.name }
+
+    /// Why home agents refused the VMs they refused, by home agent name.
+    public func refusals() -> [MACAddress: [String: BindingAcknowledgementStatus]] { core.refusals }
 
     /// The UDP port the signaling socket is bound to; nil before it is.
     public func signalingPort() -> UInt16? { channel?.port }
@@ -106,11 +109,6 @@ public actor SiteAgentDaemon {
                 actions += core.handle(event, at: Self.now())
             case .reload(let newConfiguration):
                 actions += reload(newConfiguration)
-                do {
-                    try await dataPlane?.adopt(vms: newConfiguration.configuredVMs)
-                } catch {
-                    logger.error("the data plane did not take the reloaded VMs", metadata: ["error": "\(error)"])
-                }
             }
         }
         await perform(actions)
@@ -132,6 +130,8 @@ public actor SiteAgentDaemon {
                     try await dataPlane?.serve(vm)
                 case .unserve(let vm):
                     try await dataPlane?.unserve(vm)
+                case .answerARP(let answer):
+                    try dataPlane?.answer(answer)
                 case .notice(let notice):
                     reporter.report(notice)
                 }

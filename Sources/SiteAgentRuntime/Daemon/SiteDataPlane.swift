@@ -1,8 +1,8 @@
 import GLMWire
 import SiteAgentCore
 
-/// What serving a VM at this site does to the host: answer ARP for its home gateway on
-/// its bridge, deliver the tunnel's packets to it, and tunnel its own packets home.
+/// What serving a VM at this site does to the host: answer its ARP requests for its home
+/// gateway on its bridge, deliver the tunnel's packets to it, and tunnel its own packets home.
 ///
 /// The daemon calls these in the order the core decides, one at a time.
 public protocol SiteDataPlane: Sendable {
@@ -12,12 +12,8 @@ public protocol SiteDataPlane: Sendable {
     func serve(_ vm: ServedVM) async throws
     /// Stops serving `vm`: it left, or its home agent revoked it.
     func unserve(_ vm: ServedVM) async throws
+    /// Sends a served VM the ARP reply it asked for.
+    func answer(_ answer: ARPAnswer) throws
     /// Undoes everything ``start()`` and ``serve(_:)`` did.
     func stop() async
-    /// The VMs the configuration lists changed (a reload).
-    func adopt(vms: Set<MACAddress>) async throws
-}
-
-extension SiteDataPlane {
-    public func adopt(vms: Set<MACAddress>) async throws {}
 }

@@ -18,6 +18,7 @@ struct SiteNoticeReporter {
     private let unauthenticated = Counter(label: "glm_site_unauthenticated_total")
     private let registrationLatency = Timer(label: "glm_site_registration_latency_seconds")
     private let registrations = CounterFamily(label: "glm_site_registrations_total", dimension: "status")
+    private let unanchored = Counter(label: "glm_site_unanchored_total")
 
     init(logger: Logger) {
         self.logger = logger
@@ -46,10 +47,25 @@ struct SiteNoticeReporter {
         case .refreshed(let vm):
             countRegistration(.accepted)
             logger.debug("registration refreshed", metadata: ["vm": "\(vm)"])
-        case .refused(let vm, let status, let retryIn):
+        case .refused(let vm, let homeAgent, let status, let retryIn):
             countRegistration(status)
-            logger.notice("registration refused", metadata: ["vm": "\(vm)", "status": "\(status)",
-                                                             "retry_in_s": "\(retryIn.map { "\($0)" } ?? "never")"])
+            // By home agent and status: a key or SPI mismatch (146), a VM a home agent will
+            // not host here (154), its resources (130)... Rare enough to look up each time.
+            Counter(label: "glm_site_refusals_total",
+                    dimensions: [("home_agent", homeAgent), ("status", status.name ?? "\(status.rawValue)")]).increment()
+            logger.warning("registration refused", metadata: ["vm": "\(vm)", "home_agent": "\(homeAgent)",
+                                                              "status": "\(status)",
+                                                              "retry_in_s": "\(retryIn.map { "\($0)" } ?? "never")"])
+        case .unanchored(let vm, let refusals, let retryIn):
+            unanchored.increment()
+            let answers = refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            logger.warning("no home agent accepts the VM", metadata: ["vm": "\(vm)", "refusals": "\(answers.joined(separator: "; "))",
+                                                                       "retry_in_s": "\(retryIn)"])
+        case .atHome(let vm):
+            logger.info("VM at home on this host", metadata: ["vm": "\(vm)"])
+        case .returnPrepared(let vm):
+            preparations.increment("prepared")
+            logger.info("return home prepared at the home agent", metadata: ["vm": "\(vm)"])
         case .revoked(let vm, let trigger):
             revocations.increment()
             logger.info("VM revoked by its home agent", metadata: ["vm": "\(vm)", "trigger": "\(trigger)"])

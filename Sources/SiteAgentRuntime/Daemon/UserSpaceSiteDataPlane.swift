@@ -13,17 +13,18 @@ import Synchronization
 /// * a policy rule `from VM/32 lookup 5437` (``table``, priority ``rulePriority``); the
 ///   table holds one default route into the TUN device, shared by every VM and every home
 ///   agent (the tunnel picks the home agent by the packet's inner source);
-/// * `proxy_arp` on the bridge (with forwarding on and `proxy_delay` 0): the kernel
-///   answers the VM's ARP requests for every address whose route, looked up from the
-///   VM's source address, leaves by another device — its gateway and the rest of its
-///   home subnet, which the policy rule sends into the tunnel — with the bridge's MAC.
-///   The VM's own configuration (address, default route via its home gateway) is left
-///   as it is; no gratuitous ARP is needed, as the VM asks for its gateway's MAC anew.
+/// * its MAC in the ``BridgeRedirect`` set: its unicast IPv4 frames go up to the host
+///   whatever MAC its ARP cache gives them, and its ARP frames are not forwarded onto the
+///   LAN;
+/// * ARP answers to what it asks of its home subnet (its gateway, its home neighbours),
+///   sent by the agent to the VM alone from ``BridgeRedirect/hostMAC`` (``answer(_:)``).
+///   No proxy ARP: the bridge is joined to the site's LAN, whose hosts must keep seeing
+///   only their own neighbours. The VM's own configuration (address, default route via
+///   its home gateway) is left as it is.
 ///
 /// The bridge is the one the VM announced itself on (or was found on in a bridge's
 /// forwarding table); when nobody knows, the first one the configuration lists.
-/// `proxy_arp` is turned on for a bridge while it serves a VM and put back when its last
-/// VM leaves. Everything installed in the OS is undone on
+/// Everything installed in the OS is undone on
 /// ``stop()``; what a killed agent left behind is undone at the next ``start()``, from
 /// the configurator's journal.
 public final class UserSpaceSiteDataPlane: SiteDataPlane {
@@ -36,20 +37,17 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     private let configurator: NetworkConfigurator
     private let defaultBridge: String
     private let redirect: BridgeRedirect?
-    private let vms: Set<MACAddress>
     private let mtu: Int
     private let logger: Logger
-    /// The bridge each served VM is on, by address; and the `proxy_arp` value each bridge
-    /// serving a VM had before.
-    private let state = Mutex<(served: [IPv4Address: String], proxyARPBefore: [String: String])>(([:], [:]))
+    /// The bridge each served VM is on, by address; the bridges whose forwarding is on.
+    private let state = Mutex<(served: [IPv4Address: String], forwarding: Set<String>)>(([:], []))
 
-    /// `defaultBridge` serves the VMs whose bridge nobody told. With `redirect`, the
-    /// frames of `vms` reach the host whatever MAC they are addressed to (see ``BridgeRedirect``).
+    /// `defaultBridge` serves the VMs whose bridge nobody told. With `redirect`, served
+    /// VMs' frames reach the host whatever MAC they are addressed to (see ``BridgeRedirect``).
     public init(tunnel: any TunnelDataPlane, defaultBridge: String, mtu: Int, redirect: BridgeRedirect? = nil,
-                vms: Set<MACAddress> = [], configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+                configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
         self.tunnel = tunnel
         self.redirect = redirect
-        self.vms = vms
         self.configurator = configurator
         self.defaultBridge = defaultBridge
         self.mtu = mtu
@@ -66,48 +64,43 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         try configurator.set(.ipv4Forwarding, to: "1")
         try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true),
                                 .route(to: .any, prefixLength: 0, device: tunnel.interfaceName, table: Self.table)])
-        try redirect?.start(vms: vms)
-        // Served VMs learn the bridge's MAC from its proxy ARP answers.
+        try redirect?.start(vms: [])
+        // A bridge whose address followed its ports' would change under its LAN's hosts.
         for bridge in redirect?.bridges ?? [defaultBridge] {
             try configurator.fixAddress(of: bridge)
         }
     }
 
-    public func adopt(vms: Set<MACAddress>) async throws {
-        try redirect?.adopt(vms: vms)
-    }
-
     public func serve(_ vm: ServedVM) async throws {
         let bridge = vm.bridge ?? defaultBridge
         try await tunnel.install(TunnelRoute(address: vm.address, peer: vm.homeAgent, framing: vm.framing, role: .anchored))
-        let first = state.withLock { state in !state.served.values.contains(bridge) }
-        if first {
-            let before = try configurator.value(of: .ipv4("proxy_arp", interface: bridge))
+        if state.withLock({ $0.forwarding.insert(bridge).inserted }) {
             try configurator.set(.ipv4("forwarding", interface: bridge), to: "1")
-            try configurator.set(.ipv4Neighbour("proxy_delay", interface: bridge), to: "0")
-            try configurator.set(.ipv4("proxy_arp", interface: bridge), to: "1")
-            state.withLock { state in
-                if state.proxyARPBefore[bridge] == nil { state.proxyARPBefore[bridge] = before }
-            }
         }
         try configurator.apply(osChanges(vm, bridge: bridge))
         state.withLock { $0.served[vm.address] = bridge }
+        // After the rule: the VM's traffic flows from here, this only catches its frames
+        // to the MACs it knew where it came from.
+        try redirect?.add(vm.vm)
         logger.info("serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)", "bridge": "\(bridge)",
                                              "home_agent": "\(vm.homeAgent)", "gateway": "\(vm.gateway)"])
     }
 
     public func unserve(_ vm: ServedVM) async throws {
         let bridge = state.withLock { $0.served[vm.address] } ?? vm.bridge ?? defaultBridge
+        try? redirect?.remove(vm.vm)
         try configurator.revert(osChanges(vm, bridge: bridge))
         try await tunnel.remove(vm.address, prefixLength: 32)
-        let before: String? = state.withLock { state in
-            guard state.served.removeValue(forKey: vm.address) != nil, !state.served.values.contains(bridge) else { return nil }
-            return state.proxyARPBefore.removeValue(forKey: bridge)
-        }
-        if let before {
-            try configurator.set(.ipv4("proxy_arp", interface: bridge), to: before)
-        }
+        _ = state.withLock { $0.served.removeValue(forKey: vm.address) }
         logger.info("no longer serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)"])
+    }
+
+    public func answer(_ answer: ARPAnswer) throws {
+        let bridge = answer.bridge ?? defaultBridge
+        let own = redirect == nil ? try NetworkInterface.macAddress(of: bridge) : BridgeRedirect.hostMAC
+        let reply = FrameBuilder.arpReply(senderMAC: own, senderIPv4: answer.asked, targetMAC: answer.vm,
+                                          targetIPv4: answer.vmAddress, padded: true)
+        try NetworkInterface.send(frame: reply, on: bridge)
     }
 
     public func stop() async {
