@@ -59,15 +59,20 @@ struct SiteAgentDaemonTests {
             let site = agents.siteA
             let socket = try await ControlSocket.bind(path: path) { await SiteAgentControl.answer($0, daemon: site) }
 
+            // `arrived` answers once the home agent has: served here.
             let arrived = try await ControlSocketClient.request("notify arrived \(vm)", path: path)
-            #expect(String(decoding: arrived, as: UTF8.self) == "{\"ok\":true}")
-            #expect(await eventually { await agents.siteA.served().map(\.vm) == [vm] })
+            #expect(String(decoding: arrived, as: UTF8.self) == "{\"ok\":true,\"state\":\"served\"}")
+            #expect(await agents.siteA.served().map(\.vm) == [vm])
+            // A VM no home agent lists: the answer is an error naming each refusal.
+            let stranger = try await ControlSocketClient.request("notify arrived 52:54:00:99:99:99", path: path)
+            #expect(String(decoding: stranger, as: UTF8.self)
+                == "{\"error\":\"no home agent accepts 52:54:00:99:99:99: home: 153 (not-lma-for-this-mobile-node)\"}")
             let status = String(decoding: try await ControlSocketClient.request("status", path: path), as: UTF8.self)
             #expect(status.contains("\"state\":\"served\""))
 
             let departed = try await ControlSocketClient.request("notify departed \(vm)", path: path)
             #expect(String(decoding: departed, as: UTF8.self) == "{\"ok\":true}")
-            #expect(await eventually { await agents.siteA.states().isEmpty })
+            #expect(await eventually { await agents.siteA.states()[vm] == nil })
 
             for bad in ["notify moved \(vm)", "notify arrived 52:54", "reboot"] {
                 let answer = String(decoding: try await ControlSocketClient.request(bad, path: path), as: UTF8.self)

@@ -34,10 +34,17 @@ macs() {
     sed -n "s/.*<mac address=['\"]\([0-9A-Fa-f:]\{17\}\)['\"].*/\1/p"
 }
 
+# Each call's answer goes to the system log, never to libvirt's standard output; a
+# refusal (no home agent accepts the VM, a key mismatch) is logged as a warning with the
+# agent's reason, and the hook still exits 0 so that libvirt goes on.
 notify() {
     for mac in $(macs); do
-        "$agent" notify --vm "$mac" --event "$1" --socket "$socket" ||
-            logger -t glm-hook "site-agent notify $1 $mac for $guest failed"
+        if answer=$("$agent" notify --vm "$mac" --event "$1" --socket "$socket" 2>&1); then
+            logger -p daemon.info -t glm-hook "notify $1 $mac for $guest: ${answer:-ok}"
+        else
+            logger -p daemon.warning -t glm-hook "notify $1 $mac for $guest failed: $answer"
+            echo "glm-hook: notify $1 $mac for $guest failed: $answer" >&2
+        fi
     done
 }
 

@@ -7,20 +7,56 @@ extension DelayLine {
         public var delay: Duration
         /// The share of packets the link loses, in percent (0 to 100), drawn at random.
         public var lossPercent: Double
+        /// Networks beside the link's own 198.18.k.0/24 whose packets cross it: a
+        /// federation site's home subnet, which that site's router routes (see
+        /// ``FederationTopology``).
+        public var networks: [Network]
 
-        public init(delay: Duration, lossPercent: Double = 0) {
+        public init(delay: Duration, lossPercent: Double = 0, networks: [Network] = []) {
             self.delay = delay
             self.lossPercent = lossPercent
+            self.networks = networks
+        }
+    }
+
+    /// An IPv4 network behind a link: `10.1.0.0/24`.
+    public struct Network: Sendable, Hashable, CustomStringConvertible {
+        public let address: IPv4Address
+        public let prefixLength: Int
+
+        /// The network `address` lies in when its prefix is `prefixLength` bits (0 to 32).
+        public init(address: IPv4Address, prefixLength: Int) {
+            precondition((0...32).contains(prefixLength), "a prefix length is 0 to 32")
+            self.prefixLength = prefixLength
+            self.address = IPv4Address(rawValue: address.rawValue & Self.mask(prefixLength))
+        }
+
+        /// Parses `A.B.C.D/N`.
+        public init?(_ text: some StringProtocol) {
+            let parts = text.split(separator: "/")
+            guard parts.count == 2, let address = IPv4Address(parts[0]), let length = Int(parts[1]),
+                  (0...32).contains(length) else { return nil }
+            self.init(address: address, prefixLength: length)
+        }
+
+        public func contains(_ address: IPv4Address) -> Bool {
+            address.rawValue & Self.mask(prefixLength) == self.address.rawValue
+        }
+
+        public var description: String { "\(address)/\(prefixLength)" }
+
+        private static func mask(_ length: Int) -> UInt32 {
+            length == 0 ? 0 : UInt32.max << UInt32(32 - length)
         }
     }
 
     /// The WAN's links: the home host's and each site's, found from a packet's addresses.
     ///
-    /// 198.18.0.0/24 is the home link, 198.18.k.0/24 site k's (see ``LabTopology``). A
-    /// packet from one host to another is delayed by its source's link plus its
-    /// destination's (home ↔ site k: site k's delay; site j ↔ site k: both), and each of
-    /// the two links may lose it. Addresses outside 198.18.0.0/16, and sites beyond
-    /// ``sites``, add nothing.
+    /// 198.18.0.0/24 is the home link, 198.18.k.0/24 site k's (see ``LabTopology``), and
+    /// each link's ``Link/networks`` are behind it too. A packet from one host to another
+    /// is delayed by its source's link plus its destination's (home ↔ site k: site k's
+    /// delay; site j ↔ site k: both), and each of the two links may lose it. Other
+    /// addresses, and sites beyond ``sites``, add nothing.
     public struct Configuration: Sendable, Hashable {
         public var home: Link
         /// Site k's link at index k - 1.
@@ -39,9 +75,15 @@ extension DelayLine {
 
         /// The link an address sits on: 0 for home, k for site k, nil for none.
         public func linkNumber(of address: IPv4Address) -> Int? {
-            guard address.rawValue >> 16 == 198 << 8 | 18 else { return nil }
-            let number = Int(address.rawValue >> 8 & 0xff)
-            return number <= sites.count ? number : nil
+            if address.rawValue >> 16 == 198 << 8 | 18 {
+                let number = Int(address.rawValue >> 8 & 0xff)
+                return number <= sites.count ? number : nil
+            }
+            if home.networks.contains(where: { $0.contains(address) }) { return 0 }
+            for (index, site) in sites.enumerated() where site.networks.contains(where: { $0.contains(address) }) {
+                return index + 1
+            }
+            return nil
         }
 
         /// The link numbered as ``linkNumber(of:)`` numbers them.
@@ -55,16 +97,18 @@ extension DelayLine {
         }
 
         /// The configuration as `glm-wan delay-line` options: `--link home=0 --link
-        /// site1=3 --link site2=10,loss=5` (delays in milliseconds).
+        /// site1=3,network=10.1.0.0/24 --link site2=10,loss=5` (delays in milliseconds).
         public var arguments: [String] {
             ([("home", home)] + sites.enumerated().map { ("site\($0.offset + 1)", $0.element) }).flatMap { name, link in
                 let milliseconds = Double(link.delay.nanoseconds) / 1e6
-                return ["--link", "\(name)=\(milliseconds)" + (link.lossPercent > 0 ? ",loss=\(link.lossPercent)" : "")]
+                return ["--link", "\(name)=\(milliseconds)" + (link.lossPercent > 0 ? ",loss=\(link.lossPercent)" : "")
+                            + link.networks.map { ",network=\($0)" }.joined()]
             }
         }
 
-        /// Parses `--link` values as ``arguments`` writes them (`NAME=MS[,loss=PERCENT]`,
-        /// NAME `home` or `site<k>`); links not named add nothing.
+        /// Parses `--link` values as ``arguments`` writes them
+        /// (`NAME=MS[,loss=PERCENT][,network=A.B.C.D/N...]`, NAME `home` or `site<k>`);
+        /// links not named add nothing.
         public init(links specifications: [String]) throws(ConfigurationError) {
             var home = Link(delay: .zero)
             var sites: [Int: Link] = [:]
@@ -77,8 +121,12 @@ extension DelayLine {
                 }
                 var link = Link(delay: .nanoseconds(Int64((milliseconds * 1e6).rounded())))
                 for field in fields.dropFirst() {
+                    if field.hasPrefix("network="), let network = Network(field.dropFirst(8)) {
+                        link.networks.append(network)
+                        continue
+                    }
                     guard field.hasPrefix("loss="), let percent = Double(field.dropFirst(5)), (0...100).contains(percent) else {
-                        throw ConfigurationError("\(specification): \(field) is not loss=PERCENT (0 to 100)")
+                        throw ConfigurationError("\(specification): \(field) is not loss=PERCENT (0 to 100) or network=A.B.C.D/N")
                     }
                     link.lossPercent = percent
                 }

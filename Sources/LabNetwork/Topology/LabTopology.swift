@@ -86,8 +86,8 @@ public final class LabTopology: @unchecked Sendable {
         var removed = false
     }
 
-    private static let counter = Mutex(0)
     private let removal = Mutex(())
+    private var commands: NamespaceCommands { NamespaceCommands(ip: ip) }
 
     /// Builds the lab: `siteCount` sites and, with `delayLine`, the delay line run as
     /// `wanProgram delay-line` (the `glm-wan` executable) in the WAN namespace.
@@ -95,16 +95,7 @@ public final class LabTopology: @unchecked Sendable {
                 delayLine: DelayLine.Configuration? = nil, wanProgram: String? = nil) async throws {
         precondition((1...250).contains(siteCount), "1 to 250 sites")
         self.ip = ip
-        let prefix: String
-        if let name {
-            prefix = "glm-\(name)"
-        } else {
-            let run = LabTopology.counter.withLock { value in
-                value += 1
-                return value
-            }
-            prefix = "glm-\(getpid())-\(run)"
-        }
+        let prefix = NamespaceCommands.prefix(name: name)
         self.prefix = prefix
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
         home = "\(prefix)-home"
@@ -138,12 +129,7 @@ public final class LabTopology: @unchecked Sendable {
 
     private func build() async throws {
         for namespace in [home, cn, wan] + sites {
-            try await command(["netns", "add", namespace])
-            try await command(["-n", namespace, "link", "set", "lo", "up"])
-            // Set before any link exists, so that every link (and every link moved in
-            // later) inherits them from `default`.
-            try await sysctl(namespace, [("net.ipv6.conf.all.disable_ipv6", "1"), ("net.ipv6.conf.default.disable_ipv6", "1"),
-                                         ("net.ipv4.conf.all.rp_filter", "0"), ("net.ipv4.conf.default.rp_filter", "0")])
+            try await commands.addNamespace(namespace)
         }
         try await sysctl(wan, [("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.send_redirects", "0"),
                                ("net.ipv4.conf.default.send_redirects", "0")])
@@ -175,21 +161,17 @@ public final class LabTopology: @unchecked Sendable {
 
     /// `ip ARGUMENTS`, failing with iproute2's message.
     public func command(_ arguments: [String]) async throws {
-        let run = try await ProgramRun.run(ip, arguments, timeout: .seconds(10))
-        guard run.succeeded else {
-            throw LabError("ip \(arguments.joined(separator: " ")): \(run.standardError)")
-        }
+        try await commands.command(arguments)
     }
 
     /// `ip ARGUMENTS` and its output.
     public func output(_ arguments: [String]) async throws -> String {
-        try await ProgramRun.run(ip, arguments, timeout: .seconds(10)).standardOutput
+        try await commands.output(arguments)
     }
 
     /// Sets sysctls (`net.ipv4.ip_forward`...) inside `namespace`, in one shell.
     public func sysctl(_ namespace: String, _ settings: [(name: String, value: String)]) async throws {
-        let script = settings.map { "echo \($0.value) > /proc/sys/\($0.name.replacingOccurrences(of: ".", with: "/"))" }
-        try await command(["netns", "exec", namespace, "sh", "-ec", script.joined(separator: "; ")])
+        try await commands.sysctl(namespace, settings)
     }
 
     public func sysctl(_ namespace: String, _ name: String, _ value: String) async throws {
@@ -199,14 +181,12 @@ public final class LabTopology: @unchecked Sendable {
     /// Runs a program inside `namespace` to completion, without blocking a thread of
     /// Swift's cooperative pool while it runs.
     public func run(_ namespace: String, _ arguments: [String], timeout: Duration = .seconds(20)) async throws -> ProgramRun {
-        try await ProgramRun.run(ip, ["netns", "exec", namespace] + arguments, timeout: timeout)
+        try await commands.run(namespace, arguments, timeout: timeout)
     }
 
     /// Starts a program inside `namespace` (`ip netns exec` execs it: the child is the program).
     public func spawn(_ namespace: String, _ arguments: [String]) throws -> ChildProcess {
-        let child = ChildProcess(ip, ["netns", "exec", namespace] + arguments)
-        try child.start()
-        return child
+        try commands.spawn(namespace, arguments)
     }
 
     /// A path in ``scratch``.
@@ -233,15 +213,7 @@ public final class LabTopology: @unchecked Sendable {
         guard let (vmNamespaces, delayLine) = claimed else { return }
         let namespaces = [home, cn, wan] + sites + vmNamespaces
         delayLine?.kill()
-        for namespace in namespaces {
-            let pids = (try? ProgramRun(ip, ["netns", "pids", namespace], timeout: .seconds(10)).standardOutput) ?? ""
-            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) {
-                kill(pid, SIGKILL)
-            }
-        }
-        for namespace in namespaces {
-            _ = try? ProgramRun(ip, ["netns", "delete", namespace], timeout: .seconds(10))
-        }
+        commands.deleteNamespaces(namespaces)
         try? FileManager.default.removeItem(atPath: scratch)
     }
 

@@ -7,8 +7,10 @@ import SiteAgentCore
 /// * `status` — JSON: every VM known here with its state (`registering`, `preparing`,
 ///   `prepared`, `served`, `home`, `returning`, `unanchored`), its home agent once known,
 ///   the addresses its home agent gave when served, and the refusals of its last exchange.
-/// * `notify arrived MAC`, `notify departed MAC` — what a libvirt hook or an
-///   orchestrator says; answered `{"ok":true}` once handed to the daemon. An arrived VM
+/// * `notify arrived|incoming|departed|aborted MAC` — what a libvirt hook or an
+///   orchestrator says. `arrived` and `incoming` are answered once the home agents have
+///   (``outcome(of:daemon:)``): `{"ok":true,"state":…}`, or an error naming each home
+///   agent's refusal; the others `{"ok":true}` once handed to the daemon. An arrived VM
 ///   is served on the first of `bridges` whose forwarding table holds its MAC.
 public enum SiteAgentControl {
     public static func answer(_ request: String, daemon: SiteAgentDaemon, bridges: [String] = []) async -> [UInt8] {
@@ -24,8 +26,11 @@ public enum SiteAgentControl {
             case "arrived":
                 let bridge = bridges.first { BridgeForwardingTable.holds(mac, bridge: $0) }
                 daemon.submit(.arrived(mac, bridge: bridge))
+                return await outcome(of: mac, daemon: daemon)
             case "departed": daemon.submit(.departed(mac))
-            case "incoming": daemon.submit(.incoming(mac, bridge: bridges.count == 1 ? bridges[0] : nil))
+            case "incoming":
+                daemon.submit(.incoming(mac, bridge: bridges.count == 1 ? bridges[0] : nil))
+                return await outcome(of: mac, daemon: daemon)
             case "aborted": daemon.submit(.aborted(mac))
             default: return error("the event must be arrived, departed, incoming or aborted, not '\(words[1])'")
             }
@@ -89,6 +94,38 @@ public enum SiteAgentControl {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array((try? encoder.encode(Status(vms: vms))) ?? Data("{\"vms\":[]}".utf8))
+    }
+
+    /// How long `notify arrived|incoming` waits for the home agents' answer before it
+    /// says the registration is still under way.
+    static let outcomeWait: Duration = .seconds(2)
+
+    /// Waits for the registration or preparation `notify` started to be answered: `ok`
+    /// with the VM's state once served, prepared, home or returning; an error naming each
+    /// home agent's refusal when none accepts it.
+    static func outcome(of mac: MACAddress, daemon: SiteAgentDaemon) async -> [UInt8] {
+        let deadline = ContinuousClock.now + outcomeWait
+        // Let the daemon take the event before the first look.
+        try? await Task.sleep(for: .milliseconds(2))
+        while true {
+            let state = await daemon.states()[mac]
+            let refusals = await daemon.refusals()[mac] ?? [:]
+            let reasons = refusals.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            switch state {
+            case .served?: return Array("{\"ok\":true,\"state\":\"served\"}".utf8)
+            case .prepared?: return Array("{\"ok\":true,\"state\":\"prepared\"}".utf8)
+            case .home?: return Array("{\"ok\":true,\"state\":\"home\"}".utf8)
+            case .returning?: return Array("{\"ok\":true,\"state\":\"returning\"}".utf8)
+            case .unanchored?: return error("no home agent accepts \(mac): \(reasons)")
+            case nil: return error("\(mac) is not known here (a preparation for a VM already here is not needed)")
+            case .registering?, .preparing?:
+                guard ContinuousClock.now < deadline else {
+                    if !reasons.isEmpty { return error("\(mac) is not accepted yet: \(reasons)") }
+                    return Array("{\"ok\":true,\"state\":\"registering\",\"note\":\"no home agent has answered yet\"}".utf8)
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
     }
 
     private static func error(_ reason: String) -> [UInt8] {
