@@ -27,6 +27,7 @@ public struct SiteAgentRuntime: Sendable {
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)
             let redirect = BridgeRedirect(bridges: configuration.bridges, tunnelInterface: configuration.tunnelInterface,
+                                          uplinks: configuration.uplinks,
                                           logger: logger)
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
                                            redirect: redirect,

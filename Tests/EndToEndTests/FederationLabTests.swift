@@ -89,11 +89,12 @@ struct FederationLabTests {
             }
         }
 
-        /// What a migrated VM sends as it resumes on its new host.
-        func announce(_ vm: VMProfile) async throws {
+        /// What a migrated VM sends as it resumes on its new host: `count` RARP announces
+        /// (QEMU sends five) and the guest's gratuitous ARP.
+        func announce(_ vm: VMProfile, count: Int = 5) async throws {
             let namespace = vms[vm.name]!.namespace
             let run = try await topology.run(namespace, [tools.lab.probe, "announce", "--interface", "eth0", "--mac", vm.mac,
-                                                         "--count", "5", "--interval-ms", "20", "--guest-address", vm.address])
+                                                         "--count", "\(count)", "--interval-ms", "20", "--guest-address", vm.address])
             try #require(run.succeeded, "announce: \(run.standardError)")
         }
 
@@ -133,15 +134,54 @@ struct FederationLabTests {
             }
         }
 
+        /// When each move unplugged a VM until its first announce, in wall-clock seconds:
+        /// the namespace VMs' equivalent of QEMU's downtime (QEMU announces as it resumes).
+        var moves: [(vm: String, from: Double, to: Double)] = []
+
         /// Moves `vm` to `hypervisor` as a migration does (the port, then the announce), and
-        /// tells the host it left as the libvirt hook's `release` does.
-        func migrate(_ vm: VMProfile, to hypervisor: Hypervisor) async throws {
+        /// tells the host it left as the libvirt hook's `release` does. Make-before-break
+        /// first tells the destination, as the hook does at `migrate begin`, and requires it
+        /// prepared: `prepared` at a foreign site, `returning` at home.
+        func migrate(_ vm: VMProfile, to hypervisor: Hypervisor, prepare: Bool = false,
+                     sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let veth = vms[vm.name]!
             let left = veth.hypervisor
+            if prepare {
+                let incoming = try await agents.notify("incoming", vm.mac, at: hypervisor)
+                let home = hypervisor.site == (vm == FederationLabTests.a1 ? 1 : 2)
+                #expect(incoming.succeeded && incoming.standardOutput.isEmpty,
+                        "notify incoming at \(hypervisor): \(incoming.standardOutput) \(incoming.standardError)",
+                        sourceLocation: sourceLocation)
+                let state = try await agents.status(hypervisor)[vm.mac]
+                #expect(state == (home ? "returning" : "prepared"), "prepared at \(hypervisor): \(state ?? "none")",
+                        sourceLocation: sourceLocation)
+            }
+            let unplugged = Date().timeIntervalSince1970
             try await topology.move(veth, to: hypervisor)
-            try await announce(vm)
+            try await announce(vm, count: 1)
+            moves.append((vm.name, unplugged, Date().timeIntervalSince1970))
+            try await announce(vm, count: 4)
             let release = try await agents.notify("departed", vm.mac, at: left)
-            #expect(release.succeeded, "notify departed at \(left): \(release.standardOutput) \(release.standardError)")
+            #expect(release.succeeded, "notify departed at \(left): \(release.standardOutput) \(release.standardError)",
+                    sourceLocation: sourceLocation)
+        }
+
+        /// Starts `glm-wan probe` from each correspondent to each VM, every 2 ms.
+        func startProbers() async throws -> [(name: String, file: String, process: ChildProcess)] {
+            var probers: [(name: String, file: String, process: ChildProcess)] = []
+            for vm in [FederationLabTests.a1, FederationLabTests.b1] {
+                for site in topology.sites {
+                    let name = "cn\(site)-\(vm.name)"
+                    let file = topology.file("\(name).probe")
+                    let process = try topology.spawn(topology.namespace(of: .correspondent(site: site)),
+                                                     [tools.wan, "probe", "--target", vm.address, "--interval-ms", "2",
+                                                      "--output", file])
+                    let started = await waitUntil(timeout: .seconds(10)) { process.standardOutput.contains("probing") }
+                    try #require(started, "prober \(name): \(process.standardError)")
+                    probers.append((name, file, process))
+                }
+            }
+            return probers
         }
 
         /// The ARP replies the correspondents received: (sender address, sender MAC).
@@ -194,28 +234,25 @@ struct FederationLabTests {
         return Placement(bindings: bindings, states: states)
     }
 
-    @Test("a1 A1 → B1, b1 B1 → A2, a1 B1 → B2, a1 B2 → A2 (home), b1 A2 → B2 (home): one binding change a step, traffic both ways, no stray ARP")
-    func crossing() async throws {
-        guard let tools = Self.tools() else { return }
-        let f = try await Federation(tools)
-        defer { f.topology.remove() }
+    static let route: [(VMProfile, Hypervisor)] = [(a1, B1), (b1, A2), (a1, B2), (a1, A2), (b1, B2)]
 
+    /// The route from both VMs at home: after each step, the placement everywhere, exactly
+    /// one binding change, and pings both ways between each VM and each correspondent.
+    static func run(_ f: Federation, prepare: Bool) async throws {
         // Both VMs start at home: each hypervisor registers its VM's announce and its own
         // home agent says it is home.
         try await f.announce(Self.a1)
         try await f.announce(Self.b1)
-        var last = Self.expected(a1: Self.A1, b1: Self.B1)
-        var reached = await waitUntil(timeout: .seconds(5)) { (try? await f.placement()) == last }
+        let start = Self.expected(a1: Self.A1, b1: Self.B1)
+        var reached = await waitUntil(timeout: .seconds(5)) { (try? await f.placement()) == start }
         var now = (try? await f.placement())?.description ?? "?"
         #expect(reached, "at home: \(now)")
         try await f.pingEverything()
 
-        let route: [(VMProfile, Hypervisor)] = [(Self.a1, Self.B1), (Self.b1, Self.A2), (Self.a1, Self.B2), (Self.a1, Self.A2),
-                                                (Self.b1, Self.B2)]
         var a1At = Self.A1, b1At = Self.B1
-        for (vm, destination) in route {
+        for (vm, destination) in Self.route {
             let before = try await f.agents.allBindings()
-            try await f.migrate(vm, to: destination)
+            try await f.migrate(vm, to: destination, prepare: prepare)
             if vm == Self.a1 { a1At = destination } else { b1At = destination }
             let expected = Self.expected(a1: a1At, b1: b1At)
             reached = await waitUntil(timeout: .seconds(5)) { (try? await f.placement()) == expected }
@@ -225,8 +262,15 @@ struct FederationLabTests {
             let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
             #expect(changed == [vm.mac], "exactly one binding changed, \(vm.name)'s: \(before) → \(after)")
             try await f.pingEverything()
-            last = expected
         }
+    }
+
+    @Test("a1 A1 → B1, b1 B1 → A2, a1 B1 → B2, a1 B2 → A2 (home), b1 A2 → B2 (home): one binding change a step, traffic both ways, no stray ARP")
+    func crossing() async throws {
+        guard let tools = Self.tools() else { return }
+        let f = try await Federation(tools)
+        defer { f.topology.remove() }
+        try await Self.run(f, prepare: false)
 
         // No hypervisor answered ARP on a LAN: every reply seen at a correspondent came from
         // its site's home-agent host (the gateway, itself, a VM away), from a VM itself,
@@ -249,5 +293,54 @@ struct FederationLabTests {
         }
         let statuses = await f.agents.stop()
         #expect(statuses.values.allSatisfy { $0 == 0 }, "every agent stops cleanly on SIGTERM: \(statuses)")
+    }
+
+    @Test("the same route in make-before-break mode: each destination prepared first (a return home over the network), no probe lost outside the moves")
+    func crossingPrepared() async throws {
+        guard let tools = Self.tools() else { return }
+        let f = try await Federation(tools)
+        defer { f.topology.remove() }
+        let probers = try await f.startProbers()
+        try await Self.run(f, prepare: true)
+        for prober in probers { prober.process.signal(SIGTERM) }
+        // A probe may be lost only while its VM's port was unplugged, or on its way there
+        // (at most 12 ms one way: a correspondent, its gateway, the WAN, the VM's home agent,
+        // the WAN again).
+        let margin = 0.015
+        for prober in probers {
+            #expect(await prober.process.waitForExit(timeout: .seconds(10)), "prober \(prober.name) stops")
+            let log = try ProbeLog(contentsOfFile: prober.file)
+            let vm = String(prober.name.split(separator: "-")[1])
+            let windows = f.moves.filter { $0.vm == vm }
+            let lost = log.probes.filter { !$0.isAnswered }
+            let outside = lost.filter { probe in
+                let sent = Double(probe.sent) / 1e9
+                return !windows.contains { sent >= $0.from - margin && sent <= $0.to }
+            }
+            #expect(log.probes.count > 1000, "\(prober.name) probed the whole route: \(log.probes.count)")
+            // Runs of lost probes: when each began (s after the first probe) and how many.
+            let origin = Double(log.probes.first?.sent ?? 0) / 1e9
+            var runs: [(at: Double, count: Int)] = []
+            var previous: UInt32 = 0
+            for probe in outside {
+                if let last = runs.indices.last, probe.number == previous + 1 { runs[last].count += 1 }
+                else { runs.append(((Double(probe.sent) / 1e9 - origin).rounded(toPlaces: 3), 1)) }
+                previous = probe.number
+            }
+            let moves = windows.map { (($0.from - origin).rounded(toPlaces: 3), ($0.to - origin).rounded(toPlaces: 3)) }
+            let outsideCount = outside.count
+            #expect(outsideCount == 0, "\(prober.name): \(outsideCount) of \(log.probes.count) lost outside the moves (\(lost.count) in all); runs \(runs), moves \(moves)")
+            print("federation make-before-break \(prober.name): \(log.probes.count) probes, \(lost.count) lost, "
+                  + "\(outside.count) outside the moves")
+        }
+        let statuses = await f.agents.stop()
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "every agent stops cleanly on SIGTERM: \(statuses)")
+    }
+}
+
+extension Double {
+    fileprivate func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
     }
 }

@@ -35,6 +35,21 @@ public enum NetworkInterface {
         }
     }
 
+    /// The interface's own IPv4 addresses (`getifaddrs`).
+    public static func addresses(of name: String) -> [IPv4Address] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var addresses: [IPv4Address] = []
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let socketAddress = entry.pointee.ifa_addr, socketAddress.pointee.sa_family == sa_family_t(AF_INET),
+                  String(cString: entry.pointee.ifa_name) == name else { continue }
+            let raw = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            addresses.append(IPv4Address(rawValue: UInt32(bigEndian: raw)))
+        }
+        return addresses
+    }
+
     /// The interface's index, or nil when it does not exist.
     public static func index(of name: String) -> Int32? {
         let index = if_nametoindex(name)

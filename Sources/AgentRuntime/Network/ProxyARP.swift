@@ -47,12 +47,18 @@ public struct ProxyARP: Sendable {
     /// of seconds later. This host forwarded that traffic while the VM was away, so its
     /// own neighbour table on `interface` holds those neighbours: for each, an ARP reply
     /// is sent to the VM alone ("neighbour's address is at neighbour's MAC", from this
-    /// interface's MAC, so that no bridge learns the neighbour's MAC on this port).
-    /// Returns how many were sent.
+    /// interface's MAC, so that no bridge learns the neighbour's MAC on this port). So
+    /// is one for each of this interface's own addresses (the gateway, where this host is
+    /// the site's router). Returns how many were sent.
     @discardableResult
     public func reacquaint(vm: MACAddress, address: IPv4Address, on interface: String) throws(DataPlaneError) -> Int {
         let own = try NetworkInterface.macAddress(of: interface)
         var sent = 0
+        for mine in NetworkInterface.addresses(of: interface) where mine != address {
+            let reply = ARPPacket.reply(senderMAC: own, senderIPv4: mine, targetMAC: vm, targetIPv4: address)
+            try NetworkInterface.send(frame: FrameBuilder.ethernet(reply, destination: vm, source: own, padded: true), on: interface)
+            sent += 1
+        }
         for neighbour in NetworkInterface.neighbours(on: interface) where neighbour.address != address && neighbour.mac != vm {
             let reply = ARPPacket.reply(senderMAC: neighbour.mac, senderIPv4: neighbour.address, targetMAC: vm, targetIPv4: address)
             try NetworkInterface.send(frame: FrameBuilder.ethernet(reply, destination: vm, source: own, padded: true), on: interface)
