@@ -336,6 +336,78 @@ struct FederationLabTests {
         let statuses = await f.agents.stop()
         #expect(statuses.values.allSatisfy { $0 == 0 }, "every agent stops cleanly on SIGTERM: \(statuses)")
     }
+
+    /// The value of a Prometheus series in a scrape, 0 when it is absent.
+    static func value(_ series: String, in scrape: String) -> Double {
+        scrape.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
+    }
+
+    @Test("loud failures: a VM no home agent lists, then a key mismatch, each in notify, status, a metric and a warning; a VM added at home is served abroad with no change there")
+    func loudFailures() async throws {
+        guard let tools = Self.tools() else { return }
+        let f = try await Federation(tools)
+        defer { f.topology.remove() }
+        let c1 = VMProfile(name: "c1", mac: "52:54:00:01:00:07", address: "10.1.0.57", gateway: "10.1.0.1")
+        f.vms[c1.name] = try await f.topology.attachVethVM(name: "c1", mac: c1.mac, address: "\(c1.address)/24",
+                                                           gateway: c1.gateway, at: Self.B2)
+        let siteFile = try String(contentsOfFile: f.agents.siteAgentFile(Self.B2), encoding: .utf8)
+
+        // Nobody lists c1: the hook's notify fails, naming each home agent's refusal.
+        let stranger = try await f.agents.notify("arrived", c1.mac, at: Self.B2)
+        #expect(!stranger.succeeded, "notify arrived for a VM nobody lists must fail")
+        #expect(stranger.standardOutput.contains("no home agent accepts \(c1.mac)")
+                && stranger.standardOutput.contains("ha-a: 153") && stranger.standardOutput.contains("ha-b: 153"),
+                "\(stranger.standardOutput)")
+        #expect(try await f.agents.status(Self.B2)[c1.mac] == "unanchored")
+        var scrape = try await f.agents.metrics(Self.B2)
+        #expect(Self.value("glm_site_unanchored_total", in: scrape) >= 1, "\(scrape)")
+        let b2 = try #require(f.agents.siteAgent(Self.B2))
+        #expect(b2.standardError.contains("no home agent accepts the VM") && b2.standardError.contains("warning"),
+                "\(b2.standardError.suffix(800))")
+
+        // Site A's operator adds c1 to its home agent (SIGHUP); nothing changes at site B.
+        let homeFile = f.agents.homeAgentFile(1)
+        let home = try String(contentsOfFile: homeFile, encoding: .utf8)
+        try (home + "  - { mac: \"\(c1.mac)\", name: c1, address: \(c1.address)/24, gateway: \(c1.gateway) }\n")
+            .write(toFile: homeFile, atomically: true, encoding: .utf8)
+        let ha1 = try #require(f.agents.homeAgent(1))
+        ha1.signal(SIGHUP)
+        #expect(await waitUntil(timeout: .seconds(5)) { ha1.standardError.contains("configuration reloaded") },
+                "\(ha1.standardError.suffix(600))")
+        try await f.announce(c1)
+        let served = await waitUntil(timeout: .seconds(5)) {
+            let state = (try? await f.agents.status(Self.B2))?[c1.mac]
+            let binding = (try? await f.agents.bindings(site: 1))?[c1.mac]?.description
+            return state == "served" && binding == Self.binding(Self.B2)
+        }
+        #expect(served, "c1 served at B2 and bound at ha-a")
+        let run = try await f.topology.run(f.topology.namespace(of: .correspondent(site: 1)),
+                                           [tools.lab.ping, "-c", "3", "-i", "0.05", "-W", "2", c1.address], timeout: .seconds(10))
+        #expect(run.succeeded, "cn1 → c1: \(run.standardOutput)")
+        #expect(try String(contentsOfFile: f.agents.siteAgentFile(Self.B2), encoding: .utf8) == siteFile,
+                "site B's files are untouched")
+
+        // Home agent B gets another key for site B than site B's hypervisors have (SIGHUP):
+        // b1's registration at B1 is refused 146, signed with a key B1 cannot verify.
+        let keyFile = f.agents.keyFile(home: 2, site: 2)
+        try (String(repeating: "5a", count: 32) + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let ha2 = try #require(f.agents.homeAgent(2))
+        ha2.signal(SIGHUP)
+        #expect(await waitUntil(timeout: .seconds(5)) { ha2.standardError.contains("configuration reloaded") },
+                "\(ha2.standardError.suffix(600))")
+        let mismatch = try await f.agents.notify("arrived", Self.b1.mac, at: Self.B1)
+        #expect(!mismatch.succeeded && mismatch.standardOutput.contains("ha-b: 146"), "\(mismatch.standardOutput)")
+        let b1Status = try await ProgramRun.run(tools.programs.siteAgent, ["status", "--socket", f.agents.siteAgentSocket(Self.B1)])
+        #expect(b1Status.standardOutput.contains("ha-b: 146 (authentication-failed)"), "\(b1Status.standardOutput)")
+        scrape = try await f.agents.metrics(Self.B1)
+        #expect(Self.value("glm_site_refusals_total{home_agent=\"ha-b\",status=\"authentication-failed\"}", in: scrape) >= 1,
+                "\(scrape)")
+        let hv21 = try #require(f.agents.siteAgent(Self.B1))
+        #expect(hv21.standardError.contains("registration refused") && hv21.standardError.contains("ha-b"),
+                "\(hv21.standardError.suffix(800))")
+        await f.agents.stop()
+    }
 }
 
 extension Double {

@@ -55,7 +55,7 @@ struct FederationAgentConfiguration {
         home-interface: \(FederationTopology.homeBridge)
         database: \(folder)/ha\(home).sqlite
         control-socket: \(folder)/ha\(home).sock
-        metrics: off
+        metrics: 127.0.0.1:9436
         log-level: info
         sites:
 
@@ -81,7 +81,7 @@ struct FederationAgentConfiguration {
         uplinks: [\(hypervisor.uplink)]
         home-agent: \(Self.homeAgentName(hypervisor.site))
         control-socket: \(folder)/hv\(hypervisor.site)\(hypervisor.index).sock
-        metrics: off
+        metrics: 127.0.0.1:9437
         log-level: info
         timers:
           expected-rtt-ms: \(max(1, Int(expectedRoundTrip.milliseconds)))

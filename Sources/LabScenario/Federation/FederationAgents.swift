@@ -51,6 +51,8 @@ public final class FederationAgents: @unchecked Sendable {
         "\(folder)/hv\(hypervisor.site)\(hypervisor.index).sock"
     }
     public func homeAgentFile(_ site: Int) -> String { configuration.homeAgentFile(site) }
+    /// The key file of the association between home agent `home` and site `site`.
+    public func keyFile(home: Int, site: Int) -> String { configuration.keyFile(home: home, site: site) }
     public func siteAgentFile(_ hypervisor: FederationTopology.Hypervisor) -> String { configuration.siteAgentFile(hypervisor) }
     /// The running home agent of `site`, for a test that signals it.
     public func homeAgent(_ site: Int) -> ChildProcess? { homeAgents[site] }
@@ -124,6 +126,15 @@ public final class FederationAgents: @unchecked Sendable {
         var all: [FederationTopology.Hypervisor: [String: String]] = [:]
         for hypervisor in topology.hypervisors { all[hypervisor] = try await status(hypervisor) }
         return all
+    }
+
+    /// What the site agent at `hypervisor` exports to Prometheus (scraped inside its
+    /// namespace, where it listens on 127.0.0.1:9437).
+    public func metrics(_ hypervisor: FederationTopology.Hypervisor) async throws -> String {
+        let run = try await topology.run(topology.namespace(of: hypervisor), ["python3", "-c",
+            "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9437/metrics').read().decode())"])
+        guard run.succeeded else { throw LabTopology.LabError("metrics at \(hypervisor): \(run.standardError)") }
+        return run.standardOutput
     }
 
     /// `site-agent notify --event EVENT` at `hypervisor`, as the libvirt hook calls it.
