@@ -54,6 +54,7 @@ extension SiteAgentCore {
             if entry.marked {
                 entry.state = .returning
                 entry.deadline = now + policy.timers.preparationLifetime
+                actions.append(.claim(mac, bridge: entry.bridge))
                 actions.append(.notice(.returnPrepared(mac)))
             } else {
                 entry.state = .home

@@ -36,6 +36,10 @@ public enum SiteAgentAction: Sendable {
     case unserve(ServedVM)
     /// Send a served VM the ARP reply it asked for.
     case answerARP(ARPAnswer)
+    /// A VM's return home to this host is prepared: teach the site's LAN that the VM's MAC
+    /// is behind this host, so that the copies its home agent puts on the LAN reach the
+    /// port the incoming VM waits on, not the hypervisor it left the LAN from.
+    case claim(MACAddress, bridge: String?)
     case notice(SiteAgentNotice)
 
     public var notice: SiteAgentNotice? {

@@ -1,4 +1,5 @@
 import Foundation
+import GLMWire
 import LabNetwork
 import LabScenario
 import LabSupport
@@ -94,6 +95,142 @@ struct QEMUMigrationTests {
             print("\(record.from) → \(record.to): QEMU downtime \(record.qemuDowntimeMilliseconds) ms, mobility overhead \(overhead) ms")
         }
     }
+
+    /// The federation of FederationLabTests (two sites of two hypervisors, 3 ms one way per
+    /// site, operators' files) with a real QEMU guest: a1 boots on A1, at home, and migrates
+    /// to B1 then back home to A2, each destination prepared first as libvirt's hook does,
+    /// while cn1 probes it every millisecond.
+    @Test("federation, make-before-break: a1 A1 → B1 → A2 (a return home to a hypervisor that is not the home agent's host), no probe lost outside QEMU's downtime")
+    func federationMakeBeforeBreak() async throws {
+        guard let tools = FederationLabTests.tools() else { return }
+        for tool in ["qemu-system-x86_64", "apt-get", "cpio", "busybox"] {
+            guard TestEnvironment.require(TestEnvironment.tool(tool) != nil, "\(tool) is not installed (scripts/install-deps.sh)") else { return }
+        }
+        let a1 = FederationLabTests.a1
+        let (A1, A2, B1) = (FederationLabTests.A1, FederationLabTests.A2, FederationLabTests.B1)
+        let topology = try await FederationTopology(ip: tools.lab.ip, siteCount: 2, hypervisorsPerSite: 2,
+                                                    delayLine: DelayLine.Configuration(sites: 2, siteDelay: .milliseconds(3)),
+                                                    wanProgram: tools.wan)
+        defer { topology.remove() }
+        let agents = try await FederationAgents(topology: topology, programs: tools.programs, vms: [1: [a1], 2: []],
+                                                expectedRoundTrip: .milliseconds(6))
+        // The guest image (Debian's cloud kernel, a busybox initramfs) is built once and cached.
+        let guest = try await LabGuest.boot(a1, at: A1, topology: topology, image: .prepare(report: { print("lab: \($0)") }),
+                                            folder: topology.file("a1"))
+        defer { guest.kill() }
+        let before = try await guest.networkConfiguration()
+        #expect(before.addresses.contains("10.1.0.50/24") && before.defaultGateway == "10.1.0.1", "\(before)")
+
+        // A booting QEMU announces nothing: libvirt's hook tells the site agent on `started`.
+        let booted = try await agents.notify("arrived", a1.mac, at: A1)
+        try #require(booted.succeeded, "notify arrived at A1: \(booted.standardOutput) \(booted.standardError)")
+        var reached = await waitUntil(timeout: .seconds(5)) { (try? await Self.placement(agents)) == Self.placement(a1: A1) }
+        var now = (try? await Self.placement(agents))?.description ?? "?"
+        try #require(reached, "a1 home at A1: \(now)")
+
+        let prober = try await ProbeRun(vm: a1, from: topology.namespace(of: .correspondent(site: 1)), spawn: topology.spawn,
+                                        program: tools.wan, interval: .milliseconds(1), file: topology.file("a1.probes"))
+        let settle = Duration.seconds(1)
+        try await Task.sleep(for: settle)
+
+        var hops: [Hop] = []
+        for (number, destination) in [B1, A2].enumerated() {
+            let source = guest.host
+            let outcome = try await guest.migrate(to: destination, hop: number + 1) {
+                // Make-before-break, as libvirt's hook does at `migrate begin`: a foreign site
+                // is `prepared` (the home agent bicasts there), a home hypervisor `returning`
+                // (the home agent copies a1's traffic onto the home LAN).
+                let incoming = try await agents.notify("incoming", a1.mac, at: destination)
+                try #require(incoming.succeeded, "notify incoming at \(destination): \(incoming.standardOutput) \(incoming.standardError)")
+                let state = try await agents.status(destination)[a1.mac]
+                try #require(state == (destination.site == 1 ? "returning" : "prepared"), "a1 at \(destination): \(state ?? "none")")
+            }
+            // What the hook's `release` does at the host left.
+            let release = try await agents.notify("departed", a1.mac, at: source)
+            #expect(release.succeeded, "notify departed at \(source): \(release.standardOutput) \(release.standardError)")
+            reached = await waitUntil(timeout: .seconds(5)) { (try? await Self.placement(agents)) == Self.placement(a1: destination) }
+            now = (try? await Self.placement(agents))?.description ?? "?"
+            #expect(reached, "a1 at \(destination): \(now)")
+            hops.append(Hop(from: source, to: destination, requested: outcome.requestedAt,
+                            stopped: try #require(outcome.sourceStoppedAt), resumed: try #require(outcome.destinationResumedAt),
+                            downtimeMilliseconds: Self.milliseconds(outcome.downtime), oneWay: Self.oneWay(to: source, in: topology)))
+            try await Task.sleep(for: settle)
+        }
+
+        let after = try await guest.networkConfiguration()
+        let log = try await prober.stop()
+        await agents.stop()
+        await guest.stop()
+        #expect(after == before, "the guest's own network configuration is unchanged")
+
+        // Each hop's probes run from its `migrate` to the next one's. A probe may be lost only
+        // in QEMU's downtime as the correspondent sees it: sent from STOP − d (d the one-way
+        // delay from cn1 to the host left) to RESUME.
+        let windows = hops.map { Self.nanoseconds($0.stopped - $0.oneWay)...Self.nanoseconds($0.resumed) }
+        for (index, hop) in hops.enumerated() {
+            let end = index + 1 < hops.count ? Self.nanoseconds(hops[index + 1].requested) : .max
+            let probes = log.probes.filter { (Self.nanoseconds(hop.requested)..<end).contains($0.sent) }
+            let segment = ProbeLog(target: log.target, intervalNanoseconds: log.intervalNanoseconds, duplicates: 0, probes: probes)
+            let outside = segment.lost(outside: windows[index])
+            let gap = segment.longestGap.map { String(format: "%.1f ms", Double($0.nanoseconds) / 1e6) } ?? "none"
+            print("\(hop.from) → \(hop.to) (make-before-break): traffic gap \(gap), QEMU downtime \(hop.downtimeMilliseconds) ms, "
+                  + "STOP→RESUME \(String(format: "%.1f", (hop.resumed - hop.stopped) * 1000)) ms, d \(hop.oneWay * 1000) ms, "
+                  + "lost \(segment.lostCount) of \(segment.sentCount), outside the downtime \(outside.count)")
+            let offsets = outside.prefix(20).map { String(format: "%+.1f ms", (Double($0.sent) / 1e9 - hop.resumed) * 1000) }
+            #expect(segment.sentCount > 300, "\(hop.from) → \(hop.to): probes ran")
+            #expect(outside.isEmpty, "\(hop.from) → \(hop.to): \(outside.count) lost outside QEMU's downtime (sent, from RESUME): \(offsets)")
+        }
+        let beforeFirst = log.probes.filter { !$0.isAnswered && $0.sent < Self.nanoseconds(hops[0].requested) }
+        #expect(beforeFirst.isEmpty, "lost at A1 before any migration: \(beforeFirst.count)")
+    }
+
+    /// One hop of the federation test, as QEMU told it (seconds since 1970).
+    struct Hop {
+        var from: FederationTopology.Hypervisor
+        var to: FederationTopology.Hypervisor
+        var requested: Double
+        var stopped: Double
+        var resumed: Double
+        var downtimeMilliseconds: Double
+        /// The one-way delay from cn1 to the host left, in seconds.
+        var oneWay: Double
+    }
+
+    /// Both home agents' bindings and every hypervisor's status, as one comparable value.
+    static func placement(_ agents: FederationAgents) async throws -> FederationLabTests.Placement {
+        let bindings = try await agents.allBindings().mapValues(\.description)
+        var states: [String: String] = [:]
+        for (hypervisor, status) in try await agents.allStatuses() {
+            for (mac, state) in status { states["\(mac)@\(hypervisor)"] = state }
+        }
+        return FederationLabTests.Placement(bindings: bindings, states: states)
+    }
+
+    /// Where a1 stands at `hypervisor`: on its home site, no binding and `home` there; away,
+    /// bound to that hypervisor and `served` there. No other hypervisor lists it.
+    static func placement(a1 hypervisor: FederationTopology.Hypervisor) -> FederationLabTests.Placement {
+        let mac = FederationLabTests.a1.mac
+        return hypervisor.site == 1
+            ? FederationLabTests.Placement(bindings: [:], states: ["\(mac)@\(hypervisor)": "home"])
+            : FederationLabTests.Placement(bindings: [mac: FederationLabTests.binding(hypervisor)],
+                                           states: ["\(mac)@\(hypervisor)": "served"])
+    }
+
+    /// The one-way delay from cn1 to a VM of site 1 at `hypervisor`: none on the home LAN;
+    /// elsewhere the WAN's, between ha1 and the hypervisor, that the delay line adds.
+    static func oneWay(to hypervisor: FederationTopology.Hypervisor, in topology: FederationTopology) -> Double {
+        guard hypervisor.site != 1, let line = topology.delayLine,
+              let ha1 = IPv4Address(FederationTopology.homeAgentWANAddress(site: 1)),
+              let host = IPv4Address(hypervisor.wanAddress) else { return 0 }
+        let delay = line.delay(from: ha1, to: host)
+        return Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static func nanoseconds(_ seconds: Double) -> Int64 { Int64((seconds * 1e9).rounded()) }
 
     actor Checks {
         struct Step: CustomStringConvertible {

@@ -68,6 +68,8 @@ struct FederationTests {
         _ = f.site(F.b1, .frame(FrameBuilder.selfAnnounce(mac: F.vmA)), at: t)
         let prepare = f.site(F.a2, .incoming(F.vmA), at: t + 5)
         #expect(f.sites[F.a2]!.states[F.vmA] == .returning)
+        #expect(prepare.site[F.a2]!.contains { if case .claim(F.vmA, _) = $0 { true } else { false } },
+                "the LAN is taught that the VM's MAC is behind A2, where the home agent's copies must go")
         #expect(f.homes[F.homeAgentA]!.preparations[F.vmA]?.site.siteAddress == F.homeAgentA,
                 "the home agent copies the downlink onto the home LAN")
         #expect(prepare.home[F.homeAgentA]!.contains { if case .prepare = $0 { true } else { false } })

@@ -59,7 +59,7 @@ struct LabSiteTraceTests {
                     sent.append(try Self.shape(bytes))
                 case .serve(let vm): dataPlane.append("serve \(vm.address)/\(vm.prefixLength) via \(vm.gateway)")
                 case .unserve: dataPlane.append("unserve")
-                case .answerARP: break
+                case .answerARP, .claim: break
                 case .notice: break
                 }
             }

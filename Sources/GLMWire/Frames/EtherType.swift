@@ -17,6 +17,8 @@ public struct EtherType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let vlan = EtherType(rawValue: 0x8100)
     /// An IEEE 802.1ad service (outer) VLAN tag follows.
     public static let serviceVLAN = EtherType(rawValue: 0x88a8)
+    /// IEEE 802 Local Experimental Ethertype 1: frames that mean nothing to any host.
+    public static let localExperimental = EtherType(rawValue: 0x88b5)
     public static let ipv6 = EtherType(rawValue: 0x86dd)
 
     /// Whether this value names a protocol (at least 0x0600) rather than an 802.3 length.

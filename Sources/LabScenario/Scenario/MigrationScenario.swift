@@ -55,7 +55,7 @@ public enum MigrationScenario {
                                              delayLine: DelayLine.Configuration(home: DelayLine.Link(delay: .zero), sites: links),
                                              wanProgram: "\(options.programs)/glm-wan")
         prepared(topology)
-        var guests: [LabGuest] = []
+        var guests: [LabGuest<LabTopology>] = []
         do {
             let agents = try await LabAgents(topology: topology, programs: LabAgents.Programs(folder: options.programs),
                                              vms: profiles, expectedRoundTrip: options.oneWayDelay * 2)
@@ -83,8 +83,9 @@ public enum MigrationScenario {
             }
             var probers: [ProbeRun] = []
             for profile in profiles {
-                probers.append(try await ProbeRun(vm: profile, topology: topology, program: "\(options.programs)/glm-wan",
-                                                  interval: options.probeInterval, file: "\(options.output)/\(profile.name).probes"))
+                probers.append(try await ProbeRun(vm: profile, from: topology.cn, spawn: topology.spawn,
+                                                  program: "\(options.programs)/glm-wan", interval: options.probeInterval,
+                                                  file: "\(options.output)/\(profile.name).probes"))
             }
             try await Task.sleep(for: options.settle)
 

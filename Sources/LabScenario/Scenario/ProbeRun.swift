@@ -4,16 +4,21 @@ import LabProcesses
 
 /// The correspondent's prober for one VM: `glm-wan probe` in the correspondent's
 /// namespace, numbered ICMP echoes at a fixed interval until stopped.
-final class ProbeRun: @unchecked Sendable {
-    let vm: VMProfile
-    let file: String
+public final class ProbeRun: @unchecked Sendable {
+    public let vm: VMProfile
+    /// The probe log `glm-wan probe` writes.
+    public let file: String
     private let process: ChildProcess
 
-    init(vm: VMProfile, topology: LabTopology, program: String, interval: Duration, file: String) async throws {
+    /// Starts `program probe` (the `glm-wan` executable) towards `vm`'s address in the
+    /// correspondent's namespace `correspondent`, with `spawn` (a lab's `spawn(_:_:)`);
+    /// returns once it probes.
+    public init(vm: VMProfile, from correspondent: String, spawn: (String, [String]) throws -> ChildProcess,
+                program: String, interval: Duration, file: String) async throws {
         self.vm = vm
         self.file = file
-        process = try topology.spawn(topology.cn, [program, "probe", "--target", vm.address,
-                                                   "--interval-ms", "\(interval.milliseconds)", "--output", file])
+        process = try spawn(correspondent, [program, "probe", "--target", vm.address,
+                                            "--interval-ms", "\(interval.milliseconds)", "--output", file])
         let started = await waitUntil(timeout: .seconds(10)) {
             process.status != -1 || process.standardOutput.contains("probing")
         }
@@ -23,7 +28,7 @@ final class ProbeRun: @unchecked Sendable {
     }
 
     /// Stops probing (SIGTERM; the prober waits a second for late replies) and reads the log.
-    func stop() async throws -> ProbeLog {
+    public func stop() async throws -> ProbeLog {
         process.signal(SIGTERM)
         guard await process.waitForExit(timeout: .seconds(10)) else {
             process.kill()

@@ -132,6 +132,8 @@ public actor SiteAgentDaemon {
                     try await dataPlane?.unserve(vm)
                 case .answerARP(let answer):
                     try dataPlane?.answer(answer)
+                case .claim(let vm, let bridge):
+                    try dataPlane?.claim(vm, bridge: bridge)
                 case .notice(let notice):
                     reporter.report(notice)
                 }

@@ -14,6 +14,9 @@ public protocol SiteDataPlane: Sendable {
     func unserve(_ vm: ServedVM) async throws
     /// Sends a served VM the ARP reply it asked for.
     func answer(_ answer: ARPAnswer) throws
+    /// Teaches the site's LAN that `vm`'s MAC is behind this host (its return home here
+    /// is prepared).
+    func claim(_ vm: MACAddress, bridge: String?) throws
     /// Undoes everything ``start()`` and ``serve(_:)`` did.
     func stop() async
 }

@@ -1,4 +1,5 @@
 import AgentRuntime
+import Foundation
 import GLMWire
 import Logging
 import SiteAgentCore
@@ -101,6 +102,26 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         let reply = FrameBuilder.arpReply(senderMAC: own, senderIPv4: answer.asked, targetMAC: answer.vm,
                                           targetIPv4: answer.vmAddress, padded: true)
         try NetworkInterface.send(frame: reply, on: bridge)
+    }
+
+    /// A frame from `vm`'s MAC to itself, of the local experimental Ethertype, out of each
+    /// uplink of its bridge: the LAN's switches learn the MAC behind this host and drop
+    /// the frame (its destination is the port it came by); no host acts on it. Without
+    /// it, the home agent's copies follow the MAC to where the VM last was on this LAN
+    /// (minutes ago, before it left), not to the port where it is about to resume.
+    public func claim(_ vm: MACAddress, bridge: String?) throws {
+        let bridge = bridge ?? defaultBridge
+        let frame = EthernetFrame(destination: vm, source: vm, etherType: .localExperimental, payload: [UInt8](repeating: 0, count: 46))
+            .serialized(padded: true)
+        for uplink in (redirect?.uplinks ?? []).sorted() where Self.master(of: uplink) == bridge {
+            try NetworkInterface.send(frame: frame, on: uplink)
+        }
+    }
+
+    /// The bridge `port` is a port of, from `/sys/class/net/PORT/master`.
+    static func master(of port: String) -> String? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/sys/class/net/\(port)/master"))
+            .map { ($0 as NSString).lastPathComponent }
     }
 
     public func stop() async {
