@@ -18,11 +18,14 @@ release: deps
 
 # Every test: codecs, pcap files and live capture, and interop with tshark.
 # With CI=true a missing prerequisite fails a test instead of skipping it.
-# The QEMU migration test runs on its own afterwards: its emulated CPU would take the
-# cores from the timing-sensitive tests (the delay line's accuracy) that run in parallel.
+# The federation's end-to-end tests and then the QEMU migration tests run on their own
+# afterwards: their probers, agents and emulated CPUs would take the cores from the
+# timing-sensitive tests (the delay line's accuracy) that run in parallel, and from each
+# other's loss measurements.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip QEMUMigrationTests
+	$(SWIFT) test --skip-build --skip QEMUMigrationTests --skip FederationLabTests
+	$(SWIFT) test --skip-build --filter FederationLabTests
 	$(SWIFT) test --skip-build --filter QEMUMigrationTests
 
 # The lab: a real QEMU VM live-migrated across emulated WAN sites while traffic flows,

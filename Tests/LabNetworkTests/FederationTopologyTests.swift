@@ -72,14 +72,7 @@ struct FederationTopologyTests {
         #expect(moved.sentCount > 0 && moved.lostCount == 0, "VM at A2 → cn1: \(moved.figures)")
         #expect(Set(moved.probes.compactMap(\.ttl)) == [64], "the VM is still on cn1's LAN")
 
-        let sleeper = try lab.spawn(lab.namespace(of: a2), ["sleep", "60"])
-        try #require(await waitUntil { try await lab.output(["netns", "pids", lab.namespace(of: a2)]).contains("\(sleeper.pid)") })
-        lab.remove()
-        lab.remove()
-        #expect(await sleeper.waitForExit(timeout: .seconds(5)), "what ran in the lab outlived it")
-        let left = try await ProgramRun.run(tools.ip, ["netns", "list"]).standardOutput
-        #expect(!left.contains(lab.prefix + "-"), "namespaces left behind: \(left)")
-        #expect(!FileManager.default.fileExists(atPath: lab.scratch))
+        try await tools.expectRemovesEverything(lab, runningIn: lab.namespace(of: a2))
     }
 
     @Test("with the delay line, packets between sites' LANs wait for both sites' links")
@@ -106,19 +99,5 @@ struct FederationTopologyTests {
         lab.remove()
         let left = try await ProgramRun.run(tools.ip, ["netns", "list"]).standardOutput
         #expect(!left.contains(lab.prefix + "-"), "namespaces left behind: \(left)")
-    }
-}
-
-extension LabPrerequisites {
-    /// Runs `glm-wan probe` in `namespace` of the federation against `target` for
-    /// `seconds` at 1 ms and returns its log.
-    func probe(_ target: String, from namespace: String, in lab: FederationTopology, seconds: Double,
-               sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProbeLog {
-        let output = lab.file("probe-\(UUID().uuidString).log")
-        let run = try await lab.run(namespace, [wan, "probe", "--target", target, "--interval-ms", "1",
-                                                "--duration", "\(seconds)", "--grace", "0.5", "--output", output],
-                                    timeout: .seconds(Int64(seconds) + 10))
-        try #require(run.succeeded, "glm-wan probe: \(run.standardError)", sourceLocation: sourceLocation)
-        return try ProbeLog(contentsOfFile: output)
     }
 }

@@ -30,7 +30,7 @@ struct LabPrerequisites {
 
     /// Runs `glm-wan probe` in `namespace` against `target` for `seconds` at 1 ms and
     /// returns its log.
-    func probe(_ target: String, from namespace: String, in lab: LabTopology, seconds: Double,
+    func probe(_ target: String, from namespace: String, in lab: some NamespaceLab, seconds: Double,
                sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProbeLog {
         let output = lab.file("probe-\(UUID().uuidString).log")
         let run = try await lab.run(namespace, [wan, "probe", "--target", target, "--interval-ms", "1",
@@ -38,6 +38,21 @@ struct LabPrerequisites {
                                     timeout: .seconds(Int64(seconds) + 10))
         try #require(run.succeeded, "glm-wan probe: \(run.standardError)", sourceLocation: sourceLocation)
         return try ProbeLog(contentsOfFile: output)
+    }
+
+    /// Removes `lab` twice (it is idempotent) with a program running in `namespace`, and
+    /// checks that nothing outlived it: the program, a namespace, the scratch folder.
+    func expectRemovesEverything(_ lab: some NamespaceLab, runningIn namespace: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let sleeper = try lab.spawn(namespace, ["sleep", "60"])
+        try #require(await waitUntil { try await lab.output(["netns", "pids", namespace]).contains("\(sleeper.pid)") },
+                     sourceLocation: sourceLocation)
+        lab.remove()
+        lab.remove()
+        #expect(await sleeper.waitForExit(timeout: .seconds(5)), "what ran in the lab outlived it", sourceLocation: sourceLocation)
+        let left = try await ProgramRun.run(ip, ["netns", "list"]).standardOutput
+        #expect(!left.contains(lab.prefix + "-"), "namespaces left behind: \(left)", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: lab.scratch), sourceLocation: sourceLocation)
     }
 }
 

@@ -22,14 +22,7 @@ struct LabTopologyTests {
         #expect(log.sentCount > 0 && log.lostCount == 0, "cn → home: \(log.figures)")
         #expect(await lab.stopDelayLine() == nil)
 
-        let sleeper = try lab.spawn(lab.sites[1], ["sleep", "60"])
-        try #require(await waitUntil { try await lab.output(["netns", "pids", lab.sites[1]]).contains("\(sleeper.pid)") })
-        lab.remove()
-        lab.remove()
-        #expect(await sleeper.waitForExit(timeout: .seconds(5)), "what ran in the lab outlived it")
-        let left = try await ProgramRun.run(tools.ip, ["netns", "list"]).standardOutput
-        #expect(!left.contains(lab.prefix + "-"), "namespaces left behind: \(left)")
-        #expect(!FileManager.default.fileExists(atPath: lab.scratch))
+        try await tools.expectRemovesEverything(lab, runningIn: lab.sites[1])
     }
 
     @Test("a namespace VM answers at home, and moved to a site sends nothing until it speaks")

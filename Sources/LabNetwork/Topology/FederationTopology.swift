@@ -56,14 +56,7 @@ public final class FederationTopology: @unchecked Sendable {
     public let scratch: String
 
     let commands: NamespaceCommands
-    let state = Mutex(State())
-    private let removal = Mutex(())
-
-    struct State {
-        var vmNamespaces: [String] = []
-        var delayLine: ChildProcess?
-        var removed = false
-    }
+    let lifetime = LabLifetime()
 
     /// Builds `siteCount` sites (2 to 26) of `hypervisorsPerSite` hypervisors (1 to 9)
     /// and, with `delayLine`, the delay line run as `wanProgram delay-line` (the
@@ -161,21 +154,6 @@ public final class FederationTopology: @unchecked Sendable {
     /// and deletes the namespaces and the scratch folder. Synchronous and idempotent:
     /// safe on a signal handler's path and after a failed build.
     public func remove() {
-        // A second caller waits here until the first is done, so the process cannot
-        // exit halfway.
-        removal.withLock { _ in removeOnce() }
-    }
-
-    private func removeOnce() {
-        let claimed = state.withLock { state -> (vmNamespaces: [String], delayLine: ChildProcess?)? in
-            guard !state.removed else { return nil }
-            state.removed = true
-            defer { state.delayLine = nil }
-            return (state.vmNamespaces, state.delayLine)
-        }
-        guard let (vmNamespaces, delayLine) = claimed else { return }
-        delayLine?.kill()
-        commands.deleteNamespaces(namespaces + vmNamespaces)
-        try? FileManager.default.removeItem(atPath: scratch)
+        lifetime.remove(namespaces: namespaces, scratch: scratch, commands: commands)
     }
 }

@@ -78,16 +78,8 @@ public final class LabTopology: @unchecked Sendable {
     /// A folder for the run's files, removed with the lab.
     public let scratch: String
 
-    let state = Mutex(State())
-
-    struct State {
-        var vmNamespaces: [String] = []
-        var delayLine: ChildProcess?
-        var removed = false
-    }
-
-    private let removal = Mutex(())
-    private var commands: NamespaceCommands { NamespaceCommands(ip: ip) }
+    let lifetime = LabLifetime()
+    var commands: NamespaceCommands { NamespaceCommands(ip: ip) }
 
     /// Builds the lab: `siteCount` sites and, with `delayLine`, the delay line run as
     /// `wanProgram delay-line` (the `glm-wan` executable) in the WAN namespace.
@@ -198,23 +190,7 @@ public final class LabTopology: @unchecked Sendable {
     /// agents) and deletes the namespaces and the scratch folder. Synchronous and
     /// idempotent: safe on a signal handler's path and after a failed build.
     public func remove() {
-        // A second caller (the scenario's error path while a signal handler removes the
-        // lab) waits here until the first is done, so the process cannot exit halfway.
-        removal.withLock { _ in removeOnce() }
-    }
-
-    private func removeOnce() {
-        let claimed = state.withLock { state -> (vmNamespaces: [String], delayLine: ChildProcess?)? in
-            guard !state.removed else { return nil }
-            state.removed = true
-            defer { state.delayLine = nil }
-            return (state.vmNamespaces, state.delayLine)
-        }
-        guard let (vmNamespaces, delayLine) = claimed else { return }
-        let namespaces = [home, cn, wan] + sites + vmNamespaces
-        delayLine?.kill()
-        commands.deleteNamespaces(namespaces)
-        try? FileManager.default.removeItem(atPath: scratch)
+        lifetime.remove(namespaces: [home, cn, wan] + sites, scratch: scratch, commands: commands)
     }
 
     /// A step of building or changing the lab failed.
