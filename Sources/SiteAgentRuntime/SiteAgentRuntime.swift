@@ -27,7 +27,7 @@ public struct SiteAgentRuntime: Sendable {
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)
             let redirect = BridgeRedirect(bridges: configuration.bridges, tunnelInterface: configuration.tunnelInterface,
-                                          uplinks: configuration.uplinks,
+                                          uplinks: configuration.uplinks ?? BridgeUplinks.detect(on: configuration.bridges),
                                           logger: logger)
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
                                            redirect: redirect,
@@ -49,11 +49,20 @@ public struct SiteAgentRuntime: Sendable {
     public static func start(configuration: SiteAgentConfiguration, configurationPath: String? = nil,
                              dataPlane: (any SiteDataPlane)?, tunnelMetrics: TunnelMetrics? = nil,
                              logger: Logger) -> SiteAgentRuntime {
+        let uplinks = configuration.uplinks ?? BridgeUplinks.detect(on: configuration.bridges)
+        if configuration.uplinks == nil {
+            if uplinks.isEmpty {
+                logger.warning("no uplink found on the bridges and none configured: an announce on any port is taken as this host's VM's",
+                               metadata: ["bridges": "\(configuration.bridges.joined(separator: ","))"])
+            } else {
+                logger.info("uplinks found on the bridges", metadata: ["uplinks": "\(uplinks.sorted().joined(separator: ","))"])
+            }
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
         for bridge in configuration.bridges {
-            let present = BridgeForwardingTable.learnedMACs(bridge: bridge, excludingPorts: configuration.uplinks, logger: logger)
+            let present = BridgeForwardingTable.learnedMACs(bridge: bridge, excludingPorts: uplinks, logger: logger)
             if !present.isEmpty { daemon.submit(.present(present, bridge: bridge)) }
         }
         var services: [any Service] = [
@@ -68,7 +77,7 @@ public struct SiteAgentRuntime: Sendable {
                                         consequence: "VMs arriving on it will not be noticed", logger: logger) { frame in
                 // An announce that came in over the LAN is another hypervisor's VM.
                 if let mac = LocalAnnounce.sourceIfAnnounce(frame), let port = BridgeIngress.port(of: mac, bridge: bridge),
-                   configuration.uplinks.contains(port) {
+                   uplinks.contains(port) {
                     uplinkAnnounces.increment()
                     logger.debug("announce from the LAN ignored", metadata: ["vm": "\(mac)", "port": "\(port)"])
                     return

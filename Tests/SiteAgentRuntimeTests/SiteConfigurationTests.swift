@@ -112,6 +112,21 @@ struct SiteConfigurationTests {
         #expect(configuration.policy.homeAgent(serving: MACAddress(0x52, 0x54, 0, 0xaa, 0, 1))?.name == "dc2")
         #expect(configuration.policy.timers == SiteAgentTimers())
         #expect(configuration.metrics == MetricsEndpoint(host: "127.0.0.1", port: 9437))
+        #expect(configuration.uplinks != nil && !(configuration.uplinks ?? []).isEmpty)
+        #expect(configuration.policy.localHomeAgent != nil)
+    }
+
+    @Test("Without 'uplinks', the bridges' ports that are network devices, bonds or VLANs are taken; taps and veths are not")
+    func uplinksDetected() throws {
+        let sysfs = FileManager.default.temporaryDirectory.appendingPathComponent("glm-sysfs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: sysfs) }
+        for path in ["br0/brif/eno2", "br0/brif/bond0", "br0/brif/vnet0", "br0/brif/vm-a1", "eno2/device", "bond0/bonding",
+                     "vnet0", "vm-a1"] {
+            try FileManager.default.createDirectory(atPath: "\(sysfs)/\(path)", withIntermediateDirectories: true)
+        }
+        #expect(BridgeUplinks.detect(on: ["br0"], sysfs: sysfs) == ["eno2", "bond0"])
+        let configuration = try SiteAgentConfiguration(yaml: SiteConfigurationSamples.minimal, path: "/etc/glm/site-agent.yaml")
+        #expect(configuration.uplinks == nil, "left to detection at start")
     }
 
     @Test("A minimal file takes every default")

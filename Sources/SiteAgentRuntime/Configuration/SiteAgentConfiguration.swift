@@ -18,8 +18,10 @@ public struct SiteAgentConfiguration: Sendable {
     /// The host bridges the VMs' taps are on: watched for announces, served on.
     public var bridges: [String]
     /// The ports that join the bridges to the site's LAN: announces that come in by them
-    /// are other hypervisors' VMs, never registered here.
-    public var uplinks: Set<String>
+    /// are other hypervisors' VMs, never registered here. Nil when the file does not say:
+    /// the bridges' ports that are network devices, bonds or VLANs are taken at start
+    /// (``BridgeUplinks``).
+    public var uplinks: Set<String>?
     /// Name of the TUN device the data plane creates.
     public var tunnelInterface: String
     /// UDP port for the data tunnel (RFC 5844 uses 5437).
@@ -65,7 +67,7 @@ public struct SiteAgentConfiguration: Sendable {
     public static let defaultMetrics = MetricsEndpoint(host: "127.0.0.1", port: 9437)
     public static let defaultLogLevel = Logger.Level.info
 
-    init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], uplinks: Set<String>, tunnelInterface: String,
+    init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], uplinks: Set<String>?, tunnelInterface: String,
          tunnelPort: UInt16, tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level) {
         self.policy = policy
         self.listenPort = listenPort

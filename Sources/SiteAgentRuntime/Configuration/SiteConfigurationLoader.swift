@@ -24,7 +24,7 @@ struct SiteConfigurationLoader {
         let bridges = try self.bridges(top.required("bridges"))
         let uplinks = try top.optional("uplinks").map { node throws(ConfigurationError) in
             try self.uplinks(node, bridges: bridges)
-        } ?? []
+        }
 
         let tunnel = try source.tunnel(top.optional("tunnel"), interface: SiteAgentConfiguration.defaultTunnelInterface,
                                        port: SiteAgentConfiguration.defaultTunnelPort,
