@@ -54,6 +54,7 @@ struct LabAgentConfiguration {
             # Written by the GLM lab: the site agent of \(Self.siteName(site))'s hypervisor host.
             address: \(LabTopology.Host.site(site).wanAddress)
             bridges: [\(LabTopology.Host.site(site).bridge)]
+            uplinks: []
             control-socket: \(folder)/site\(site).sock
             metrics: off
             log-level: info
