@@ -53,4 +53,23 @@ struct LabReportTests {
         #expect(svg.contains("QEMU downtime") && svg.contains("home agent switched"))
         #expect(svg.contains("vm1: home → site-a (announce)"))
     }
+
+    @Test("in the federation, each hop names its hosts as well as its sites")
+    func federationHosts() throws {
+        var first = Self.record("announce", overhead: 9)
+        (first.from, first.to, first.fromHost, first.toHost) = ("site-a", "site-b", "A1", "B1")
+        var second = Self.record("make-before-break", overhead: -80)
+        (second.from, second.to, second.fromHost, second.toHost) = ("site-a", "site-b", "A2", "B1")
+        let report = LabReport(
+            parameters: .init(sites: 2, oneWayDelayMilliseconds: 3, lossPercent: 0, vms: 1, route: ["A1", "B1"],
+                              modes: ["announce", "make-before-break"], probeIntervalMilliseconds: 1, hypervisorsPerSite: 2,
+                              routes: ["vm1": [["A1", "B1"], ["A2", "B1"]]]),
+            started: 100, finished: 110, migrations: [first, second])
+        #expect(try JSONDecoder().decode(LabReport.self, from: try report.json()) == report)
+        let text = report.summary
+        #expect(text.contains("A1 (site-a) → B1 (site-b)") && text.contains("2 sites × 2 hypervisors"), "\(text)")
+        #expect(text.contains("A1 (site-a) → B1 (site-b) | A2 (site-a) → B1 (site-b)"), "\(text)")
+        let svg = TimelineChart(report: report, probes: [[], []]).svg
+        #expect(svg.contains("vm1: A1 (site-a) → B1 (site-b) (announce)"))
+    }
 }

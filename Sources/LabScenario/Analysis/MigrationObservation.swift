@@ -1,11 +1,12 @@
 import LabNetwork
 
 /// What the scenario knows of one migration as it runs it: the VM, the hosts, and QEMU's
-/// account (QMP events and `query-migrate`).
-public struct MigrationObservation: Sendable {
+/// account (QMP events and `query-migrate`). `Host` is the lab's kind of host: a
+/// ``LabTopology`` host or a ``FederationTopology`` hypervisor.
+public struct MigrationObservation<Host: MigrationHost>: Sendable {
     public var vm: VMProfile
-    public var from: LabTopology.Host
-    public var to: LabTopology.Host
+    public var from: Host
+    public var to: Host
     public var mode: String
     /// When `migrate` was sent (seconds since 1970).
     public var started: Double
@@ -15,7 +16,7 @@ public struct MigrationObservation: Sendable {
     public var downtimeMilliseconds: Double
     public var totalMilliseconds: Double
 
-    public init(vm: VMProfile, from: LabTopology.Host, to: LabTopology.Host, mode: String, started: Double,
+    public init(vm: VMProfile, from: Host, to: Host, mode: String, started: Double,
                 sourceStopped: Double?, resumed: Double?, downtimeMilliseconds: Double, totalMilliseconds: Double) {
         self.vm = vm
         self.from = from

@@ -6,17 +6,27 @@ import Foundation
 public struct LabReport: Codable, Hashable, Sendable {
     public struct Parameters: Codable, Hashable, Sendable {
         public var sites: Int
-        /// One-way delay between the home agent and each site.
+        /// One-way delay of each site's WAN link: in the single-origin lab between the home
+        /// agent and each site; in the federation between each site and the WAN core, so
+        /// twice this between two sites.
         public var oneWayDelayMilliseconds: Double
         public var lossPercent: Double
         public var vms: Int
-        /// The locations each VM visits, in order: `home`, `site-a`, …
+        /// The locations each VM visits, in order: `home`, `site-a`, …; in the federation,
+        /// the first VM's first pass, by hypervisor (`A1`, `B1`, …).
         public var route: [String]
         public var modes: [String]
         public var probeIntervalMilliseconds: Double
+        /// The federation's hypervisors per site; nil in the single-origin lab.
+        public var hypervisorsPerSite: Int?
+        /// In the federation, each VM's walk in each pass (one per mode), by VM name.
+        public var routes: [String: [[String]]]?
 
         public init(sites: Int, oneWayDelayMilliseconds: Double, lossPercent: Double, vms: Int, route: [String],
-                    modes: [String], probeIntervalMilliseconds: Double) {
+                    modes: [String], probeIntervalMilliseconds: Double, hypervisorsPerSite: Int? = nil,
+                    routes: [String: [[String]]]? = nil) {
+            self.hypervisorsPerSite = hypervisorsPerSite
+            self.routes = routes
             self.sites = sites
             self.oneWayDelayMilliseconds = oneWayDelayMilliseconds
             self.lossPercent = lossPercent
@@ -51,15 +61,26 @@ public struct LabReport: Codable, Hashable, Sendable {
     public var summary: String {
         var lines: [String] = []
         let p = parameters
-        lines.append("GLM lab: \(p.vms) VM(s), \(p.sites) sites, one-way WAN delay \(Self.format(p.oneWayDelayMilliseconds)) ms"
-                     + (p.lossPercent > 0 ? ", loss \(Self.format(p.lossPercent)) %" : "")
-                     + ", probes every \(Self.format(p.probeIntervalMilliseconds)) ms")
+        if let hypervisors = p.hypervisorsPerSite {
+            lines.append("GLM lab, federation: \(p.vms) VM(s), \(p.sites) sites × \(hypervisors) hypervisors, one-way delay "
+                         + "\(Self.format(p.oneWayDelayMilliseconds)) ms per site link "
+                         + "(\(Self.format(2 * p.oneWayDelayMilliseconds)) ms between sites)"
+                         + (p.lossPercent > 0 ? ", loss \(Self.format(p.lossPercent)) %" : "")
+                         + ", probes every \(Self.format(p.probeIntervalMilliseconds)) ms")
+            for (vm, passes) in (p.routes ?? [:]).sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(vm): " + zip(p.modes, passes).map { "\($0) \($1.joined(separator: "→"))" }.joined(separator: "; "))
+            }
+        } else {
+            lines.append("GLM lab: \(p.vms) VM(s), \(p.sites) sites, one-way WAN delay \(Self.format(p.oneWayDelayMilliseconds)) ms"
+                         + (p.lossPercent > 0 ? ", loss \(Self.format(p.lossPercent)) %" : "")
+                         + ", probes every \(Self.format(p.probeIntervalMilliseconds)) ms")
+        }
         lines.append("")
         let header = ["vm", "mode", "from → to", "WAN RTT", "QEMU downtime", "traffic gap", "mobility overhead",
                       "probes lost", "lost outside downtime"]
         var rows: [[String]] = []
         for record in migrations {
-            rows.append([record.vm, record.mode, "\(record.from) → \(record.to)",
+            rows.append([record.vm, record.mode, record.hop,
                          Self.milliseconds(record.wanRoundTripMilliseconds),
                          Self.milliseconds(record.qemuDowntimeMilliseconds),
                          record.trafficGapMilliseconds.map(Self.milliseconds) ?? "-",
@@ -71,10 +92,15 @@ public struct LabReport: Codable, Hashable, Sendable {
         lines += sideBySide
         lines.append("")
         lines.append("Mobility overhead: the traffic gap minus QEMU's own downtime, i.e. what the network's handoff added.")
+        if p.hypervisorsPerSite != nil {
+            lines.append("WAN RTT: the round trip from the VM's correspondent to the host reached (0 on its home LAN).")
+        }
         return lines.joined(separator: "\n")
     }
 
     /// With both modes: each hop's overhead and lost probes in one mode beside the other.
+    /// Where the second pass walks other hosts (the federation's starts where the first
+    /// ended), the row names both hops, the first mode's first.
     var sideBySide: [String] {
         let modes = parameters.modes
         guard modes.count == 2 else { return [] }
@@ -84,7 +110,7 @@ public struct LabReport: Codable, Hashable, Sendable {
         let header = ["vm", "from → to", "overhead \(modes[0])", "overhead \(modes[1])",
                       "lost outside downtime \(modes[0])", "lost outside downtime \(modes[1])"]
         let rows = zip(first, second).map { a, b in
-            [a.vm, "\(a.from) → \(a.to)", a.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
+            [a.vm, a.hop == b.hop ? a.hop : "\(a.hop) | \(b.hop)", a.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-",
              b.mobilityOverheadMilliseconds.map(Self.milliseconds) ?? "-", "\(a.probes.lostOutsideDowntime)",
              "\(b.probes.lostOutsideDowntime)"]
         }

@@ -8,12 +8,18 @@ import Foundation
 /// host's clock); durations are milliseconds.
 public struct MigrationRecord: Codable, Hashable, Sendable {
     public var vm: String
+    /// The sites left and reached: `site-a`; `home` in the single-origin lab.
     public var from: String
     public var to: String
+    /// The hosts left and reached, where a site has more than one (the federation's
+    /// hypervisors: `A1`); nil in the single-origin lab, whose sites are one host each.
+    public var fromHost: String?
+    public var toHost: String?
     /// How the destination learnt of the VM: `announce` (QEMU's RARP only) or
     /// `make-before-break` (prepared before the migration).
     public var mode: String
-    /// The WAN round trip between the home agent and the VM's new location (0 at home).
+    /// The WAN round trip between the VM's correspondent and its new location (0 on the
+    /// home LAN): through the home agent, so in the federation both sites' links.
     public var wanRoundTripMilliseconds: Double
     /// QEMU's own figures from `query-migrate`.
     public var qemuDowntimeMilliseconds: Double
@@ -70,12 +76,22 @@ public struct MigrationRecord: Codable, Hashable, Sendable {
         }
     }
 
-    public init(vm: String, from: String, to: String, mode: String, wanRoundTripMilliseconds: Double,
+    /// The place left as the report writes it: `A1 (site-a)`, or the site alone.
+    public var source: String { fromHost.map { "\($0) (\(from))" } ?? from }
+    /// The place reached as the report writes it: `B1 (site-b)`, or the site alone.
+    public var destination: String { toHost.map { "\($0) (\(to))" } ?? to }
+    /// `A1 (site-a) → B1 (site-b)`.
+    public var hop: String { "\(source) → \(destination)" }
+
+    public init(vm: String, from: String, to: String, fromHost: String? = nil, toHost: String? = nil,
+                mode: String, wanRoundTripMilliseconds: Double,
                 qemuDowntimeMilliseconds: Double, qemuTotalMilliseconds: Double, timeline: Timeline, probes: Probes,
                 trafficGapMilliseconds: Double?, mobilityOverheadMilliseconds: Double?) {
         self.vm = vm
         self.from = from
         self.to = to
+        self.fromHost = fromHost
+        self.toHost = toHost
         self.mode = mode
         self.wanRoundTripMilliseconds = wanRoundTripMilliseconds
         self.qemuDowntimeMilliseconds = qemuDowntimeMilliseconds

@@ -41,8 +41,9 @@ public struct TimelineChart: Sendable {
 
     private var title: String {
         let p = report.parameters
-        return "GLM lab — probes every \(LabReport.format(p.probeIntervalMilliseconds)) ms, one-way WAN delay "
-            + "\(LabReport.format(p.oneWayDelayMilliseconds)) ms"
+        return "GLM lab" + (p.hypervisorsPerSite.map { ", federation of \(p.sites) sites × \($0) hypervisors" } ?? "")
+            + " — probes every \(LabReport.format(p.probeIntervalMilliseconds)) ms, one-way WAN delay "
+            + "\(LabReport.format(p.oneWayDelayMilliseconds)) ms" + (p.hypervisorsPerSite == nil ? "" : " per site link")
     }
 
     /// The time span a panel shows, relative to the resume: from a little before QEMU
@@ -67,7 +68,7 @@ public struct TimelineChart: Sendable {
         func yRTT(_ rtt: Double) -> Double { base - rtt / maxRTT * (panelHeight - 50) }
 
         var out = "<g>\n"
-        let heading = "\(record.vm): \(record.from) → \(record.to) (\(record.mode)) — QEMU downtime "
+        let heading = "\(record.vm): \(record.hop) (\(record.mode)) — QEMU downtime "
             + LabReport.milliseconds(record.qemuDowntimeMilliseconds)
             + (record.trafficGapMilliseconds.map { ", traffic gap " + LabReport.milliseconds($0) } ?? "")
             + (record.mobilityOverheadMilliseconds.map { ", mobility overhead " + LabReport.milliseconds($0) } ?? "")

@@ -36,7 +36,7 @@ public enum MigrationScenario {
     public static func run(
         _ options: ScenarioOptions, log: @escaping @Sendable (String) -> Void,
         prepared: @Sendable (LabTopology) -> Void = { _ in },
-        afterEach: (@Sendable (MigrationObservation, LabAgents) async throws -> Void)? = nil
+        afterEach: (@Sendable (MigrationObservation<LabTopology.Host>, LabAgents) async throws -> Void)? = nil
     ) async throws -> Result {
         if let problem = options.problem { throw ScenarioError(problem) }
         let ip = try HostTool.locate("ip", package: "iproute2")
@@ -89,7 +89,7 @@ public enum MigrationScenario {
             }
             try await Task.sleep(for: options.settle)
 
-            var observations: [MigrationObservation] = []
+            var observations: [MigrationObservation<LabTopology.Host>] = []
             var hop = 0
             for mode in options.modes {
                 for (from, to) in zip(options.route, options.route.dropFirst()) {
@@ -129,11 +129,16 @@ public enum MigrationScenario {
             if let counters = await topology.stopDelayLine() { log("delay line: \(counters.line)") }
             try? FileManager.default.copyItem(atPath: agents.folder, toPath: "\(options.output)/agents")
 
-            var traces: [LabTopology.Host: SignalingTrace] = [:]
-            for capture in captures { traces[capture.host] = try SignalingTrace(capture: capture.file) }
-            var delays: [LabTopology.Host: Double] = [.home: 0]
-            for site in 1...options.sites { delays[.site(site)] = delay }
-            let analysed = MigrationAnalysis(traces: traces, probes: logs, oneWayDelays: delays).records(observations)
+            var traces: [String: SignalingTrace] = [:]
+            for capture in captures { traces[capture.name] = try SignalingTrace(capture: capture.file) }
+            var delays: [String: Double] = [LabTopology.Host.home.hostName: 0]
+            for site in 1...options.sites { delays[LabTopology.Host.site(site).hostName] = delay }
+            // Every VM is anchored at the home host, its correspondent on the home LAN.
+            let anchor = MigrationAnalysis.Anchor(siteName: LabTopology.Host.home.siteName,
+                                                  homeAgent: LabTopology.Host.home.hostName,
+                                                  homeAgentAddress: LabTopology.Host.home.wanAddress, oneWayDelays: delays)
+            let anchors = Dictionary(uniqueKeysWithValues: profiles.map { ($0.name, anchor) })
+            let analysed = MigrationAnalysis(traces: traces, probes: logs, anchors: anchors).records(observations)
             let report = LabReport(
                 parameters: .init(sites: options.sites, oneWayDelayMilliseconds: delay * 1000, lossPercent: options.lossPercent,
                                   vms: options.vms, route: options.route.map(\.reportName), modes: options.modes,
