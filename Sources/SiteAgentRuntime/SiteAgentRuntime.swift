@@ -30,7 +30,7 @@ public struct SiteAgentRuntime: Sendable {
                                           uplinks: configuration.uplinks ?? BridgeUplinks.detect(on: configuration.bridges),
                                           logger: logger)
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
-                                           redirect: redirect,
+                                           redirect: redirect, pinned: configuration.foreignVMHints,
                                            configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }

@@ -42,6 +42,12 @@ public struct SiteAgentConfiguration: Sendable {
         (controlSocket.hasSuffix(".sock") ? String(controlSocket.dropLast(5)) : controlSocket) + ".network"
     }
 
+    /// The VMs the configuration names under a home agent other than this site's own:
+    /// foreign wherever they appear here.
+    public var foreignVMHints: Set<MACAddress> {
+        Set(policy.homeAgents.filter { $0.address != policy.localHomeAgent }.flatMap(\.vms))
+    }
+
     /// The keys whose new values differ from these and take effect only at a restart:
     /// what the daemon binds, creates or sets up when it starts.
     public func restartOnlyDifferences(from new: SiteAgentConfiguration) -> [String] {

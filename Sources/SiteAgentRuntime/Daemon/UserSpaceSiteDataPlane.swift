@@ -43,12 +43,19 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
     /// The bridge each served VM is on, by address; the bridges whose forwarding is on.
     private let state = Mutex<(served: [IPv4Address: String], forwarding: Set<String>)>(([:], []))
 
+    /// VMs in the redirect set from start to stop: those the configuration names under a
+    /// home agent other than this site's own, known to be foreign here. Their frames are
+    /// redirected from the moment they arrive, without waiting for `nft` at their PBA.
+    private let pinned: Set<MACAddress>
+
     /// `defaultBridge` serves the VMs whose bridge nobody told. With `redirect`, served
-    /// VMs' frames reach the host whatever MAC they are addressed to (see ``BridgeRedirect``).
+    /// VMs' frames reach the host whatever MAC they are addressed to (see ``BridgeRedirect``);
+    /// `pinned` VMs are in its set from the start.
     public init(tunnel: any TunnelDataPlane, defaultBridge: String, mtu: Int, redirect: BridgeRedirect? = nil,
-                configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
+                pinned: Set<MACAddress> = [], configurator: NetworkConfigurator = NetworkConfigurator(), logger: Logger) {
         self.tunnel = tunnel
         self.redirect = redirect
+        self.pinned = pinned
         self.configurator = configurator
         self.defaultBridge = defaultBridge
         self.mtu = mtu
@@ -65,7 +72,7 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         try configurator.set(.ipv4Forwarding, to: "1")
         try configurator.apply([.link(tunnel.interfaceName, mtu: mtu, up: true),
                                 .route(to: .any, prefixLength: 0, device: tunnel.interfaceName, table: Self.table)])
-        try redirect?.start(vms: [])
+        try redirect?.start(vms: pinned)
         // A bridge whose address followed its ports' would change under its LAN's hosts.
         for bridge in redirect?.bridges ?? [defaultBridge] {
             try configurator.fixAddress(of: bridge)
@@ -82,14 +89,14 @@ public final class UserSpaceSiteDataPlane: SiteDataPlane {
         state.withLock { $0.served[vm.address] = bridge }
         // After the rule: the VM's traffic flows from here, this only catches its frames
         // to the MACs it knew where it came from.
-        try redirect?.add(vm.vm)
+        if !pinned.contains(vm.vm) { try redirect?.add(vm.vm) }
         logger.info("serving VM", metadata: ["vm": "\(vm.vm)", "address": "\(vm.address)", "bridge": "\(bridge)",
                                              "home_agent": "\(vm.homeAgent)", "gateway": "\(vm.gateway)"])
     }
 
     public func unserve(_ vm: ServedVM) async throws {
         let bridge = state.withLock { $0.served[vm.address] } ?? vm.bridge ?? defaultBridge
-        try? redirect?.remove(vm.vm)
+        if !pinned.contains(vm.vm) { try? redirect?.remove(vm.vm) }
         try configurator.revert(osChanges(vm, bridge: bridge))
         try await tunnel.remove(vm.address, prefixLength: 32)
         _ = state.withLock { $0.served.removeValue(forKey: vm.address) }
