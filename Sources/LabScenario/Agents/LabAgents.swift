@@ -172,18 +172,7 @@ public final class LabAgents: @unchecked Sendable {
     /// status by name (`home-agent`, `site1`, …); a killed agent's is -1.
     @discardableResult
     public func stop() async -> [String: Int32] {
-        var statuses: [String: Int32] = [:]
-        let agents = running
-        for (_, child) in agents { child.signal(SIGTERM) }
-        for (name, child) in agents {
-            if await child.waitForExit(timeout: .seconds(10)) {
-                statuses[name] = child.status
-            } else {
-                child.kill()
-                statuses[name] = -1
-            }
-            try? child.standardError.write(toFile: "\(folder)/\(name).log", atomically: true, encoding: .utf8)
-        }
+        let statuses = await stopAgents(running, keepingLogsIn: folder)
         homeAgent = nil
         siteAgents = [:]
         return statuses
