@@ -10,6 +10,9 @@ packages+=(qemu-system-x86 busybox-static cpio)
 # The site agent's bridge redirect (nftables, bridge family) and the lab's real-time
 # priority for the agents (chrt, util-linux).
 packages+=(nftables util-linux)
+# The home agents' cluster store: etcd (server and etcdctl) for the cluster tests and
+# `make demo-cluster`.
+packages+=(etcd-server etcd-client)
 
 missing=()
 for package in "${packages[@]}"; do
