@@ -257,6 +257,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The etcd client against real etcd processes.
+        .testTarget(
+            name: "EtcdTests",
+            dependencies: ["Etcd", "LabSupport", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(
             name: "LabNetworkTests",
             dependencies: ["LabNetwork", "LabSupport"]
