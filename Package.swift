@@ -106,6 +106,7 @@ let package = Package(
                 "AgentRuntime",
                 "AgentConfiguration",
                 "PacketCapture",
+                "Etcd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

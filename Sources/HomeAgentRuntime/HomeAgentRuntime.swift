@@ -30,7 +30,7 @@ public struct HomeAgentRuntime: Sendable {
                                            configurator: configurator, logger: logger)
             tunnelMetrics = TunnelMetrics { tunnel.counters }
         }
-        let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
+        let daemon = try await HomeAgentDaemon(configuration: configuration, store: store, dataPlane: plane, logger: logger)
         var services: [any Service] = [HomeAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
                                        ControlService(path: configuration.controlSocket, logger: logger) { request in
                                            await HomeAgentControl.answer(request, daemon: daemon)

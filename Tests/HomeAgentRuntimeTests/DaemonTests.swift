@@ -47,7 +47,7 @@ struct DaemonTests {
             let port = UInt16.random(in: 20000...40000)
             let configuration = try HomeAgentConfiguration(yaml: yaml(port: port, database: "\(directory)/bindings.sqlite"), path: "test.yaml")
             let store = try BindingStore(path: configuration.database)
-            let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil,
+            let daemon = try await HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil,
                                              logger: Logger(label: "test.home-agent"))
             let task = Task { try await daemon.run() }
             for _ in 0..<200 where await daemon.signalingPort() == nil {

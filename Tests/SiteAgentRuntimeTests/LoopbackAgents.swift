@@ -42,7 +42,7 @@ struct LoopbackAgents {
             """
         let homeConfiguration = try HomeAgentConfiguration(yaml: homeYAML, path: "\(directory)/home-agent.yaml")
         let homeLog = LogRecorder()
-        let home = try HomeAgentDaemon(configuration: homeConfiguration, store: try BindingStore(path: homeConfiguration.database),
+        let home = try await HomeAgentDaemon(configuration: homeConfiguration, store: try BindingStore(path: homeConfiguration.database),
                                        dataPlane: nil, logger: Logger(label: "test.home-agent") { _ in homeLog })
         var tasks = [Task { try await home.run() }]
         var sites: [SiteAgentDaemon] = []

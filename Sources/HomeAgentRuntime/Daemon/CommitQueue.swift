@@ -1,4 +1,3 @@
-import Dispatch
 import GLMWire
 import HomeAgentCore
 import Logging
@@ -28,16 +27,20 @@ final class CommitQueue: Sendable {
     }
 
     private let state = Mutex(State())
-    private let store: BindingStore
+    private let store: any BindingPersistence
     private let logger: Logger
     private let release: @Sendable ([(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) -> Void
-    private let queue = DispatchQueue(label: "glm.home-agent.commit")
+    private let failed: @Sendable (any Error) -> Void
 
-    init(store: BindingStore, logger: Logger,
-         release: @escaping @Sendable ([(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) -> Void) {
+    /// `failed` hears of every commit that did not take (its replies are withheld): a
+    /// cluster member learns there that its term is over.
+    init(store: any BindingPersistence, logger: Logger,
+         release: @escaping @Sendable ([(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]) -> Void,
+         failed: @escaping @Sendable (any Error) -> Void = { _ in }) {
         self.store = store
         self.logger = logger
         self.release = release
+        self.failed = failed
     }
 
     func submit(_ commit: Commit) {
@@ -47,13 +50,13 @@ final class CommitQueue: Sendable {
             state.writing = true
             return true
         }
-        if start { queue.async { self.drain() } }
+        if start { Task { await self.drain() } }
     }
 
     /// Whether nothing is waiting or being written.
     var isIdle: Bool { state.withLock { !$0.writing && $0.pending.isEmpty } }
 
-    private func drain() {
+    private func drain() async {
         while true {
             let commits = state.withLock { state -> [Commit] in
                 let taken = state.pending
@@ -70,13 +73,15 @@ final class CommitQueue: Sendable {
             }
             if !changes.isEmpty || !preparations.isEmpty {
                 do {
-                    try store.apply(saving: changes.values.compactMap { $0 },
-                                    deleting: changes.compactMap { $0.value == nil ? $0.key : nil },
-                                    preparing: preparations.values.compactMap { $0 },
-                                    unpreparing: preparations.compactMap { $0.value == nil ? $0.key : nil })
+                    try await store.commit(BindingChanges(
+                        saving: changes.values.compactMap { $0 },
+                        deleting: changes.compactMap { $0.value == nil ? $0.key : nil },
+                        preparing: preparations.values.compactMap { $0 },
+                        unpreparing: preparations.compactMap { $0.value == nil ? $0.key : nil }))
                 } catch {
                     logger.error("binding changes not persisted; their acknowledgements are withheld",
-                                 metadata: ["changes": "\(changes.count)", "error": "\(error)"])
+                                 metadata: ["changes": "\(changes.count)", "store": "\(store.location)", "error": "\(error)"])
+                    failed(error)
                     continue
                 }
             }

@@ -24,7 +24,7 @@ public actor HomeAgentDaemon {
 
     private var core: HomeAgentCore
     private var configuration: HomeAgentConfiguration
-    private let store: BindingStore
+    private let store: any BindingPersistence
     private let dataPlane: (any HomeDataPlane)?
     private let reporter: NoticeReporter
     private let logger: Logger
@@ -38,18 +38,21 @@ public actor HomeAgentDaemon {
     private let preparedGauge = Gauge(label: "glm_home_prepared_endpoints")
     private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
 
-    /// Opens the store and takes its restart counter; nothing is bound until ``run()``.
-    public init(configuration: HomeAgentConfiguration, store: BindingStore, dataPlane: (any HomeDataPlane)?,
-                logger: Logger, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    /// Takes the store's restart counter for this start; nothing is bound until ``run()``.
+    /// `commitFailed` hears of every batch of changes the store refused.
+    public init(configuration: HomeAgentConfiguration, store: any BindingPersistence, dataPlane: (any HomeDataPlane)?,
+                logger: Logger, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                commitFailed: @escaping @Sendable (any Error) -> Void = { _ in }) async throws {
         self.configuration = configuration
         self.store = store
         self.dataPlane = dataPlane
         self.logger = logger
         self.reporter = NoticeReporter(logger: logger)
         self.group = group
-        self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try store.nextRestartCounter())
+        self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try await store.restartCounterForStart())
         let box = channelBox
-        commits = CommitQueue(store: store, logger: logger) { replies in box.channel?.send(batch: replies) }
+        commits = CommitQueue(store: store, logger: logger, release: { replies in box.channel?.send(batch: replies) },
+                              failed: commitFailed)
     }
 
     /// The signaling socket, for the commit queue's thread.
@@ -87,13 +90,14 @@ public actor HomeAgentDaemon {
     /// Restores the bindings, binds the socket and runs until the task is cancelled; then
     /// closes the socket and undoes the data plane. Bindings stay in the store.
     public func run() async throws {
-        let restored = try store.loadAll()
+        let restored = try await store.storedBindings()
+        let preparations = try await store.storedPreparations()
         if let dataPlane { try await dataPlane.start() }
         await perform(core.restore(restored, at: Self.now()))
-        await perform(core.restorePreparations(try store.loadPreparations(), at: Self.now()))
+        await perform(core.restorePreparations(preparations, at: Self.now()))
         logger.info("home agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
-            "bindings": "\(restored.count)", "restart_counter": "\(core.restartCounter)"])
+            "bindings": "\(restored.count)", "store": "\(store.location)", "restart_counter": "\(core.restartCounter)"])
         let inbox = self.inbox
         channel = try await SignalingChannel.bind(
             address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in

@@ -20,6 +20,8 @@ public final class BindingStore: Sendable {
     /// The SQLite file.
     public let path: String
     private let database: DatabaseQueue
+    /// Where the asynchronous calls (``BindingPersistence``) run, one at a time.
+    let queue = DispatchQueue(label: "glm.home-agent.binding-store")
 
     /// Opens the store at `path`, creating the file and its parent directories if
     /// needed, and brings its tables up to date.
