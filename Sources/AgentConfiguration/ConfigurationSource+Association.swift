@@ -28,7 +28,7 @@ extension ConfigurationSource {
     }
 
     /// The key, given inline as `key` or in a file as `key-file`; hex either way.
-    private func key(of entry: ConfigurationSection, peer: String) throws(ConfigurationError) -> [UInt8] {
+    package func key(of entry: ConfigurationSection, peer: String) throws(ConfigurationError) -> [UInt8] {
         let inline = entry.optional("key")
         let file = entry.optional("key-file")
         let key: [UInt8]

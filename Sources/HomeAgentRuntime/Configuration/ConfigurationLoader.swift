@@ -14,7 +14,7 @@ struct ConfigurationLoader {
     }
 
     static let topLevelKeys = ["address", "port", "home-interface", "tunnel", "database", "control-socket",
-                               "metrics", "log-level", "timers", "sites", "vms"]
+                               "metrics", "log-level", "timers", "sites", "vms", "store", "cluster"]
     static let siteKeys = ["name", "address", "hosts", "home", "spi", "algorithm", "key", "key-file"]
     static let vmKeys = ["mac", "name", "address", "gateway", "gre-key", "sites"]
 
@@ -61,10 +61,14 @@ struct ConfigurationLoader {
             }
         }
         let policy = try makePolicy(address: address, sites: sites, vms: vms, timers: timers)
+        let cluster = try self.cluster(store: top.optional("store"), cluster: top.optional("cluster"), address: address)
+        if let cluster, cluster.serviceInterface == homeInterface {
+            throw source.error("the service interface '\(cluster.serviceInterface)' cannot be the home interface", at: top.optional("cluster")!)
+        }
         return HomeAgentConfiguration(policy: policy, listenPort: listenPort, tunnelPort: tunnel.port,
                                       homeInterface: homeInterface, tunnelInterface: tunnel.interface,
                                       tunnelMTU: tunnel.mtu, database: database, controlSocket: controlSocket,
-                                      metrics: metrics, logLevel: logLevel)
+                                      metrics: metrics, logLevel: logLevel, cluster: cluster)
     }
 
     // MARK: Sites and VMs

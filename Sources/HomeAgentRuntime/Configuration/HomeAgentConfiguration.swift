@@ -22,8 +22,10 @@ public struct HomeAgentConfiguration: Sendable {
     public var tunnelInterface: String
     /// MTU of the TUN device: inner packets larger than this are not tunnelled whole.
     public var tunnelMTU: Int
-    /// Path of the SQLite binding store.
+    /// Path of the SQLite binding store (`store: sqlite`, the default).
     public var database: String
+    /// With `store: etcd`, the cluster this home agent is a member of; nil for SQLite.
+    public var cluster: ClusterSettings?
     /// Path of the local control socket (`home-agent bindings`, `glmctl bindings`).
     public var controlSocket: String
     /// Where the Prometheus endpoint listens; nil when metrics are off.
@@ -52,7 +54,7 @@ public struct HomeAgentConfiguration: Sendable {
 
     init(policy: HomeAgentPolicy, listenPort: UInt16, tunnelPort: UInt16, homeInterface: String,
          tunnelInterface: String, tunnelMTU: Int, database: String, controlSocket: String,
-         metrics: MetricsEndpoint?, logLevel: Logger.Level) {
+         metrics: MetricsEndpoint?, logLevel: Logger.Level, cluster: ClusterSettings? = nil) {
         self.policy = policy
         self.listenPort = listenPort
         self.tunnelPort = tunnelPort
@@ -63,6 +65,7 @@ public struct HomeAgentConfiguration: Sendable {
         self.controlSocket = controlSocket
         self.metrics = metrics
         self.logLevel = logLevel
+        self.cluster = cluster
     }
 
     /// Reads and validates the configuration file at `path`.
