@@ -44,7 +44,7 @@ extension ConfigurationLoader {
             let entry = try ConfigurationSection(entryNode, name: "a 'members' entry", allowed: Self.memberKeys, source: source)
             let memberNameNode = try entry.required("name")
             let memberName = try source.text(memberNameNode, key: "name")
-            guard ConfigurationSource.isValidPeerName(memberName) else {
+            guard (try? MemberHeartbeat.validateMemberName(memberName)) != nil else {
                 throw source.error("member name '\(memberName)' must be 1 to 63 letters, digits, '.', '_' or '-'", at: memberNameNode)
             }
             let addressNode = try entry.required("address")
