@@ -191,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",
-            dependencies: ["LabSupport", "HomeAgentRuntime", "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SiteAgentRuntimeTests",

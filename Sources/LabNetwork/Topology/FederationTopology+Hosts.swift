@@ -35,13 +35,20 @@ extension FederationTopology {
         /// The correspondent on the site's LAN.
         case correspondent(site: Int)
         case hypervisor(Hypervisor)
+        /// A member of the site's cluster of home agents (`index` from 1).
+        case clusterMember(site: Int, index: Int)
+        /// A member of the site's etcd cluster (`index` from 1).
+        case etcd(site: Int, index: Int)
 
-        /// What the host's namespace is named after the lab's prefix: `ha1`, `cn1`, `hv12`.
+        /// What the host's namespace is named after the lab's prefix: `ha1`, `cn1`, `hv12`,
+        /// `hm11` (site 1's first cluster member), `ed11` (its first etcd member).
         public var description: String {
             switch self {
             case .homeAgent(let site): "ha\(site)"
             case .correspondent(let site): "cn\(site)"
             case .hypervisor(let hypervisor): "hv\(hypervisor.site)\(hypervisor.index)"
+            case .clusterMember(let site, let index): "hm\(site)\(index)"
+            case .etcd(let site, let index): "ed\(site)\(index)"
             }
         }
     }

@@ -13,12 +13,13 @@ extension FederationTopology {
             for hypervisor in hypervisors(site: site) {
                 try await buildHypervisor(hypervisor)
             }
+            try await buildClusterHosts(site: site)
             try await buildWANCoreLink(site: site)
         }
     }
 
     /// A router's sysctls: it forwards, and never tells a host of a better next hop.
-    private static let router: [(name: String, value: String)] = [
+    static let router: [(name: String, value: String)] = [
         ("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.send_redirects", "0"), ("net.ipv4.conf.default.send_redirects", "0"),
     ]
 
@@ -33,14 +34,14 @@ extension FederationTopology {
 
     /// A veth from the site's switch, its end `port` a port of `bridge` and up, its other
     /// end `name` in `namespace` (and left down).
-    private func plug(site: Int, port: String, into bridge: String, name: String, in namespace: String) async throws {
+    func plug(site: Int, port: String, into bridge: String, name: String, in namespace: String) async throws {
         let switchNamespace = switchNamespace(site: site)
         try await command(["-n", switchNamespace, "link", "add", port, "type", "veth", "peer", "name", name, "netns", namespace])
         try await command(["-n", switchNamespace, "link", "set", port, "master", bridge, "up"])
     }
 
     /// `wan0` on the site's WAN segment with `address`, its default route to the WAN core.
-    private func attachToWAN(_ namespace: String, site: Int, port: String, address: String) async throws {
+    func attachToWAN(_ namespace: String, site: Int, port: String, address: String) async throws {
         try await plug(site: site, port: port, into: "wan", name: "wan0", in: namespace)
         try await command(["-n", namespace, "link", "set", "wan0", "up"])
         try await command(["-n", namespace, "address", "add", "\(address)/24", "dev", "wan0"])

@@ -47,6 +47,8 @@ public final class FederationTopology: @unchecked Sendable {
     public let prefix: String
     public let siteCount: Int
     public let hypervisorsPerSite: Int
+    /// The cluster of home agents and the etcd members of site 1, when it has one.
+    public let cluster: ClusterLayout?
     /// The WAN core's namespace.
     public let wan: String
     /// The delay line's configuration, each site's link with its home subnet; nil when
@@ -63,7 +65,8 @@ public final class FederationTopology: @unchecked Sendable {
     /// `glm-wan` executable) in the WAN namespace; the federation adds each site's home
     /// subnet to its link.
     public init(ip: String, name: String? = nil, siteCount: Int = 2, hypervisorsPerSite: Int = 2,
-                delayLine: DelayLine.Configuration? = nil, wanProgram: String? = nil) async throws {
+                delayLine: DelayLine.Configuration? = nil, wanProgram: String? = nil,
+                cluster: ClusterLayout? = nil) async throws {
         precondition((2...26).contains(siteCount), "2 to 26 sites")
         precondition((1...9).contains(hypervisorsPerSite), "1 to 9 hypervisors a site")
         self.ip = ip
@@ -71,6 +74,7 @@ public final class FederationTopology: @unchecked Sendable {
         prefix = NamespaceCommands.prefix(name: name)
         self.siteCount = siteCount
         self.hypervisorsPerSite = hypervisorsPerSite
+        self.cluster = cluster
         wan = "\(prefix)-wan"
         self.delayLine = delayLine.map { $0.routingHomeSubnets(siteCount: siteCount) }
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
@@ -114,6 +118,7 @@ public final class FederationTopology: @unchecked Sendable {
         [wan] + sites.flatMap { site in
             [switchNamespace(site: site), namespace(of: .homeAgent(site: site)), namespace(of: .correspondent(site: site))]
                 + hypervisors(site: site).map(namespace(of:))
+                + clusterHosts(site: site).map(namespace(of:))
         }
     }
 

@@ -1,0 +1,238 @@
+import AgentRuntime
+import Foundation
+import HomeAgentRuntime
+import LabNetwork
+import LabSupport
+import Testing
+
+/// Site A's home agents as a cluster: two members on its LAN and WAN segment, a
+/// three-member etcd on its LAN, all real processes in the federation lab's namespaces.
+/// Site A's VM is away at hypervisor B1 (site B) and probed from A's correspondent
+/// every millisecond when the member serving it crashes (every process of its
+/// namespace killed, its links down): the other member takes the service address and
+/// the VM over from etcd, and the VM's traffic resumes with its binding unchanged.
+@Suite("Home agents as a cluster on etcd", .serialized)
+struct ClusterFailoverTests {
+    typealias Topology = FederationTopology
+    static let vm = (mac: "52:54:00:01:00:01", address: "10.1.0.50", gateway: "10.1.0.1")
+    static let B1 = Topology.Hypervisor(site: 2, index: 1)
+
+    struct Tools {
+        let lab: TestEnvironment.LabTools
+        let homeAgent: String
+        let siteAgent: String
+        let wan: String
+    }
+
+    static func tools(sourceLocation: SourceLocation = #_sourceLocation) -> Tools? {
+        guard let lab = TestEnvironment.labTools(for: "the cluster tests", sourceLocation: sourceLocation) else { return nil }
+        guard TestEnvironment.require(EtcdCluster.etcdPath != nil && EtcdCluster.etcdctlPath != nil,
+                                      "etcd is not installed (scripts/install-deps.sh installs etcd-server and etcd-client)",
+                                      sourceLocation: sourceLocation) else { return nil }
+        guard let homeAgent = TestEnvironment.builtExecutable("home-agent"),
+              let siteAgent = TestEnvironment.builtExecutable("site-agent"),
+              let wan = TestEnvironment.builtExecutable("glm-wan") else {
+            _ = TestEnvironment.require(false, "home-agent, site-agent and glm-wan are not built beside the tests "
+                                        + "(swift build --build-tests builds them)", sourceLocation: sourceLocation)
+            return nil
+        }
+        return Tools(lab: lab, homeAgent: homeAgent, siteAgent: siteAgent, wan: wan)
+    }
+
+    /// The lab: the network, etcd, both members, B1's site agent and the VM at B1.
+    final class Cluster: @unchecked Sendable {
+        let topology: Topology
+        let etcd: EtcdCluster
+        let tools: Tools
+        var members: [String: ChildProcess] = [:]
+        var siteAgent: ChildProcess?
+        let vm: Topology.VethVM
+
+        static let memberNames = ["hm11", "hm12"]
+
+        init(_ tools: Tools) async throws {
+            self.tools = tools
+            let topology = try await Topology(ip: tools.lab.ip, siteCount: 2, hypervisorsPerSite: 1,
+                                              cluster: Topology.ClusterLayout(members: 2, etcdMembers: 3))
+            self.topology = topology
+            do {
+                let hosts = topology.etcdHosts
+                etcd = try await EtcdCluster.start(
+                    members: hosts.count,
+                    addresses: (1...hosts.count).map { Topology.etcdAddress(site: 1, index: $0) },
+                    commandPrefixes: hosts.map { [tools.lab.ip, "netns", "exec", topology.namespace(of: $0)] },
+                    folder: topology.file("etcd"))
+                vm = try await topology.attachVethVM(name: "a1", mac: ClusterFailoverTests.vm.mac,
+                                                     address: "\(ClusterFailoverTests.vm.address)/24",
+                                                     gateway: ClusterFailoverTests.vm.gateway, at: ClusterFailoverTests.B1)
+                try writeFiles()
+            } catch {
+                topology.remove()
+                throw error
+            }
+        }
+
+        func file(_ name: String) -> String { topology.file(name) }
+
+        private func writeFiles() throws {
+            func key() -> String { (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() + "\n" }
+            for name in ["cluster.key", "site-a.key", "site-b.key"] {
+                try key().write(toFile: file(name), atomically: true, encoding: .utf8)
+            }
+            for (index, name) in Self.memberNames.enumerated() {
+                let text = """
+                    address: \(Topology.clusterServiceAddress(site: 1))
+                    home-interface: \(Topology.clusterMemberLANPort)
+                    control-socket: \(file("\(name).sock"))
+                    metrics: 127.0.0.1:9436
+                    log-level: info
+                    store: etcd
+                    cluster:
+                      name: site-a
+                      member: \(name)
+                      members:
+                        - { name: hm11, address: \(Topology.clusterMemberWANAddress(site: 1, index: 1)) }
+                        - { name: hm12, address: \(Topology.clusterMemberWANAddress(site: 1, index: 2)) }
+                      key-file: \(file("cluster.key"))
+                      service-interface: wan0
+                      service-prefix-length: 24
+                      etcd:
+                        endpoints: [\(etcd.clientURLs.joined(separator: ", "))]
+                    sites:
+                      - { name: site-a, hosts: [198.18.1.8/29], home: true, spi: 300, key-file: \(file("site-a.key")) }
+                      - { name: site-b, hosts: [198.18.2.8/29], spi: 301, key-file: \(file("site-b.key")) }
+                    vms:
+                      - { mac: "\(ClusterFailoverTests.vm.mac)", address: \(ClusterFailoverTests.vm.address)/24, gateway: \(ClusterFailoverTests.vm.gateway) }
+
+                    """
+                _ = index
+                try text.write(toFile: file("\(name).yaml"), atomically: true, encoding: .utf8)
+            }
+            let site = """
+                address: \(ClusterFailoverTests.B1.wanAddress)
+                bridges: [\(ClusterFailoverTests.B1.bridge)]
+                uplinks: [\(ClusterFailoverTests.B1.uplink)]
+                control-socket: \(file("b1.sock"))
+                metrics: 127.0.0.1:9437
+                log-level: info
+                home-agents:
+                  - { name: ha-a, address: \(Topology.clusterServiceAddress(site: 1)), spi: 301, key-file: \(file("site-b.key")) }
+
+                """
+            try site.write(toFile: file("b1.yaml"), atomically: true, encoding: .utf8)
+        }
+
+        func startMember(_ name: String) throws {
+            let index = Self.memberNames.firstIndex(of: name)! + 1
+            let namespace = topology.namespace(of: .clusterMember(site: 1, index: index))
+            members[name] = try topology.spawn(namespace, [tools.homeAgent, "run", "--config", file("\(name).yaml")])
+        }
+
+        func startSiteAgent() throws {
+            siteAgent = try topology.spawn(topology.namespace(of: .hypervisor(ClusterFailoverTests.B1)),
+                                           [tools.siteAgent, "run", "--config", file("b1.yaml")])
+        }
+
+        /// A member's view of the cluster, from its control socket; nil when it does not answer.
+        func status(_ name: String) async -> ClusterStatus? {
+            guard let bytes = try? await ControlSocketClient.request("cluster", path: file("\(name).sock")) else { return nil }
+            return try? JSONDecoder().decode(ClusterStatus.self, from: Data(bytes))
+        }
+
+        /// The member serving now, once exactly one of `among` says it serves.
+        func servingMember(among names: [String] = memberNames, timeout: Duration = .seconds(20)) async -> String? {
+            var serving: String?
+            _ = await waitUntil(timeout: timeout) {
+                var found: [String] = []
+                for name in names where await status(name)?.serving == true { found.append(name) }
+                serving = found.count == 1 ? found[0] : nil
+                return serving != nil
+            }
+            return serving
+        }
+
+        /// The bindings a member reports (from its daemon or, on a standby, from etcd).
+        func bindings(_ name: String) async throws -> String {
+            String(decoding: try await ControlSocketClient.request("bindings", path: file("\(name).sock")), as: UTF8.self)
+        }
+
+        /// The VM's announce as QEMU sends it on resuming at B1.
+        func announce() async throws {
+            let run = try await topology.run(vm.namespace, [tools.lab.probe, "announce", "--interface", "eth0", "--mac",
+                                                            ClusterFailoverTests.vm.mac, "--count", "3", "--interval-ms", "20",
+                                                            "--guest-address", ClusterFailoverTests.vm.address])
+            try #require(run.succeeded, "announce: \(run.standardError)")
+        }
+
+        func logs() -> String {
+            members.map { "--- \($0.key)\n\($0.value.standardError.suffix(3000))" }.joined(separator: "\n")
+                + "\n--- b1\n\(siteAgent?.standardError.suffix(2000) ?? "")"
+        }
+
+        func stop() async {
+            for process in members.values { process.terminate(grace: .seconds(3)) }
+            siteAgent?.terminate(grace: .seconds(3))
+            etcd.stop()
+            topology.remove()
+        }
+    }
+
+    @Test("the serving member crashes: the other takes the address and the VM over from etcd, and the traffic resumes")
+    func failover() async throws {
+        guard let tools = Self.tools() else { return }
+        let cluster = try await Cluster(tools)
+        do {
+            for name in Cluster.memberNames { try cluster.startMember(name) }
+            let first = try #require(await cluster.servingMember(), "no member serves:\n\(cluster.logs())")
+            try cluster.startSiteAgent()
+            // The VM resumes at B1: B1 registers it with site A's cluster.
+            try await Task.sleep(for: .milliseconds(500))
+            try await cluster.announce()
+            let bound = await waitUntil(timeout: .seconds(10)) {
+                (try? await cluster.bindings(first))?.contains(Self.vm.mac) == true
+            }
+            try #require(bound, "no binding:\n\(cluster.logs())")
+            let before = try await cluster.bindings(first)
+            let standby = Cluster.memberNames.first { $0 != first }!
+            // The standby reads the same binding from etcd.
+            #expect(try await cluster.bindings(standby) == before)
+
+            let probeFile = cluster.file("cn1-a1.probe")
+            let prober = try cluster.topology.spawn(cluster.topology.namespace(of: .correspondent(site: 1)),
+                                                    [tools.wan, "probe", "--target", Self.vm.address, "--interval-ms", "1",
+                                                     "--output", probeFile])
+            try #require(await waitUntil(timeout: .seconds(10)) { prober.standardOutput.contains("probing") })
+            try await Task.sleep(for: .seconds(1))
+
+            let crashedAt = Date().timeIntervalSince1970
+            let index = Cluster.memberNames.firstIndex(of: first)! + 1
+            try await cluster.topology.crash(.clusterMember(site: 1, index: index))
+            let second = await cluster.servingMember(among: [standby], timeout: .seconds(10))
+            let tookOver = Date().timeIntervalSince1970
+            #expect(second == standby, "the standby did not take over:\n\(cluster.logs())")
+            try await Task.sleep(for: .seconds(2))
+            prober.signal(SIGTERM)
+            _ = await prober.waitForExit(timeout: .seconds(5))
+
+            let after = try await cluster.bindings(standby)
+            #expect(after == before, "binding before \(before), after \(after)")
+            let log = try ProbeLog(contentsOfFile: probeFile)
+            let gap = try #require(log.longestGap)
+            let crashNanoseconds = Int64(crashedAt * 1e9)
+            let takeoverMilliseconds = Int((tookOver - crashedAt) * 1000)
+            let gapMilliseconds = Double(gap.nanoseconds) / 1e6
+            let lost = "\(gap.lostProbes) probes lost of \(log.lostCount) lost in all, \(log.sentCount) sent, \(log.duplicates) duplicates"
+            print("cluster failover: member \(first) crashed, \(standby) served \(takeoverMilliseconds) ms later (control-socket poll); traffic gap \(gapMilliseconds) ms, \(lost)")
+            #expect(gap.after.sent > crashNanoseconds - 50_000_000, "the longest gap \(gap) is not the crash")
+            #expect(gap.lostProbes == log.lostCount, "probes lost outside the failover's gap")
+            #expect(gap.nanoseconds < 2_000_000_000, "the traffic resumed within 2 s, not \(gap.nanoseconds / 1_000_000) ms")
+            #expect(log.duplicates == 0, "two members answered for the VM")
+            let status = await cluster.status(standby)
+            #expect(status?.serving == true && status?.owner == standby && status?.peers.first?.up == false,
+                    "\(String(describing: status))")
+        } catch {
+            Issue.record("\(error)\n\(cluster.logs())")
+        }
+        await cluster.stop()
+    }
+}
