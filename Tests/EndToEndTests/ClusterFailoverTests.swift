@@ -177,31 +177,40 @@ struct ClusterFailoverTests {
         }
     }
 
+    /// Both members started, one serving, the VM registered from B1 and bound.
+    static func bound(_ cluster: Cluster) async throws -> (serving: String, standby: String, binding: String) {
+        for name in Cluster.memberNames { try cluster.startMember(name) }
+        let serving = try #require(await cluster.servingMember(), "no member serves:\n\(cluster.logs())")
+        try cluster.startSiteAgent()
+        try await Task.sleep(for: .milliseconds(500))
+        try await cluster.announce()
+        let bound = await waitUntil(timeout: .seconds(10)) {
+            (try? await cluster.bindings(serving))?.contains(Self.vm.mac) == true
+        }
+        try #require(bound, "no binding:\n\(cluster.logs())")
+        return (serving, Cluster.memberNames.first { $0 != serving }!, try await cluster.bindings(serving))
+    }
+
+    /// Starts the prober from A's correspondent to the VM, every millisecond.
+    static func startProber(_ cluster: Cluster, _ tools: Tools, file: String) async throws -> ChildProcess {
+        let prober = try cluster.topology.spawn(cluster.topology.namespace(of: .correspondent(site: 1)),
+                                                [tools.wan, "probe", "--target", Self.vm.address, "--interval-ms", "1",
+                                                 "--output", file])
+        try #require(await waitUntil(timeout: .seconds(10)) { prober.standardOutput.contains("probing") })
+        return prober
+    }
+
     @Test("the serving member crashes: the other takes the address and the VM over from etcd, and the traffic resumes")
     func failover() async throws {
         guard let tools = Self.tools() else { return }
         let cluster = try await Cluster(tools)
         do {
-            for name in Cluster.memberNames { try cluster.startMember(name) }
-            let first = try #require(await cluster.servingMember(), "no member serves:\n\(cluster.logs())")
-            try cluster.startSiteAgent()
             // The VM resumes at B1: B1 registers it with site A's cluster.
-            try await Task.sleep(for: .milliseconds(500))
-            try await cluster.announce()
-            let bound = await waitUntil(timeout: .seconds(10)) {
-                (try? await cluster.bindings(first))?.contains(Self.vm.mac) == true
-            }
-            try #require(bound, "no binding:\n\(cluster.logs())")
-            let before = try await cluster.bindings(first)
-            let standby = Cluster.memberNames.first { $0 != first }!
+            let (first, standby, before) = try await Self.bound(cluster)
             // The standby reads the same binding from etcd.
             #expect(try await cluster.bindings(standby) == before)
-
             let probeFile = cluster.file("cn1-a1.probe")
-            let prober = try cluster.topology.spawn(cluster.topology.namespace(of: .correspondent(site: 1)),
-                                                    [tools.wan, "probe", "--target", Self.vm.address, "--interval-ms", "1",
-                                                     "--output", probeFile])
-            try #require(await waitUntil(timeout: .seconds(10)) { prober.standardOutput.contains("probing") })
+            let prober = try await Self.startProber(cluster, tools, file: probeFile)
             try await Task.sleep(for: .seconds(1))
 
             let crashedAt = Date().timeIntervalSince1970
@@ -230,6 +239,108 @@ struct ClusterFailoverTests {
             let status = await cluster.status(standby)
             #expect(status?.serving == true && status?.owner == standby && status?.peers.first?.up == false,
                     "\(String(describing: status))")
+        } catch {
+            Issue.record("\(error)\n\(cluster.logs())")
+        }
+        await cluster.stop()
+    }
+
+    @Test("members cut off from each other only: the owner loses its lease and stops before the other serves; never two at once")
+    func partitionBetweenMembers() async throws {
+        guard let tools = Self.tools() else { return }
+        let cluster = try await Cluster(tools)
+        do {
+            let (first, standby, before) = try await Self.bound(cluster)
+            let probeFile = cluster.file("partition.probe")
+            let prober = try await Self.startProber(cluster, tools, file: probeFile)
+            try await Task.sleep(for: .seconds(1))
+            // The standby hears nothing of the owner from here on; both still reach etcd.
+            let index = Cluster.memberNames.firstIndex(of: standby)! + 1
+            let namespace = cluster.topology.namespace(of: .clusterMember(site: 1, index: index))
+            for rule in [["add", "table", "inet", "partition"],
+                         ["add", "chain", "inet", "partition", "input", "{ type filter hook input priority 0 ; }"],
+                         ["add", "rule", "inet", "partition", "input", "udp", "dport", "5438", "drop"]] {
+                let run = try await cluster.topology.run(namespace, ["nft"] + rule)
+                try #require(run.succeeded, "nft \(rule): \(run.standardError)")
+            }
+            // Sample both members' word until the standby serves.
+            var lastOldServing = Date().timeIntervalSince1970
+            var firstNewServing: Double?
+            var both = 0
+            let deadline = Date().timeIntervalSince1970 + 10
+            while firstNewServing == nil, Date().timeIntervalSince1970 < deadline {
+                async let old = cluster.status(first)
+                async let new = cluster.status(standby)
+                let (oldStatus, newStatus) = await (old, new)
+                let now = Date().timeIntervalSince1970
+                if oldStatus?.serving == true { lastOldServing = now }
+                if newStatus?.serving == true { firstNewServing = now }
+                if oldStatus?.serving == true, newStatus?.serving == true { both += 1 }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .seconds(1))
+            prober.signal(SIGTERM)
+            _ = await prober.waitForExit(timeout: .seconds(5))
+            let takeover = try #require(firstNewServing, "the standby did not take over:\n\(cluster.logs())")
+            let log = try ProbeLog(contentsOfFile: probeFile)
+            let gap = try #require(log.longestGap)
+            print("cluster partition between members: \(first) stopped serving \(Int((takeover - lastOldServing) * 1000)) ms "
+                  + "before \(standby) served (samples every 5 ms); traffic gap \(Double(gap.nanoseconds) / 1e6) ms, "
+                  + "\(log.lostCount) probes lost, \(log.duplicates) duplicates")
+            #expect(both == 0, "both members said they served, \(both) times")
+            #expect(lastOldServing < takeover)
+            #expect(log.duplicates == 0, "two members answered for the VM")
+            #expect(try await cluster.bindings(standby) == before)
+            let oldStatus = await cluster.status(first)
+            #expect(oldStatus?.serving == false && oldStatus?.owner == standby, "\(String(describing: oldStatus))")
+        } catch {
+            Issue.record("\(error)\n\(cluster.logs())")
+        }
+        await cluster.stop()
+    }
+
+    @Test("etcd loses its quorum: the owner serves its bindings on, nobody takes over, and all is as before once etcd is back")
+    func etcdQuorumLost() async throws {
+        guard let tools = Self.tools() else { return }
+        let cluster = try await Cluster(tools)
+        do {
+            let (first, standby, before) = try await Self.bound(cluster)
+            let probeFile = cluster.file("quorum.probe")
+            let prober = try await Self.startProber(cluster, tools, file: probeFile)
+            try await Task.sleep(for: .seconds(1))
+            cluster.etcd.kill(member: 0)
+            cluster.etcd.kill(member: 1)
+            let lostAt = Date().timeIntervalSince1970
+            let unreachable = await waitUntil(timeout: .seconds(5)) {
+                let owner = await cluster.status(first)
+                let other = await cluster.status(standby)
+                return owner?.etcdReachable == false && other?.etcdReachable == false
+            }
+            #expect(unreachable, "the members still say etcd is reachable")
+            try await Task.sleep(for: .seconds(2))
+            let during = await cluster.status(first)
+            #expect(during?.serving == true, "the owner stopped serving: \(String(describing: during))\n\(cluster.logs())")
+            #expect(await cluster.status(standby)?.serving == false)
+            try await cluster.etcd.restart(member: 0)
+            try await cluster.etcd.restart(member: 1)
+            let restoredAt = Date().timeIntervalSince1970
+            let reachable = await waitUntil(timeout: .seconds(10)) {
+                let owner = await cluster.status(first)
+                let other = await cluster.status(standby)
+                return owner?.etcdReachable == true && other?.etcdReachable == true
+            }
+            #expect(reachable, "etcd is back, the members do not say so")
+            try await Task.sleep(for: .seconds(1))
+            prober.signal(SIGTERM)
+            _ = await prober.waitForExit(timeout: .seconds(5))
+            let log = try ProbeLog(contentsOfFile: probeFile)
+            let gap = try #require(log.longestGap)
+            print("cluster without etcd quorum for \(Int((restoredAt - lostAt) * 1000)) ms: longest traffic gap "
+                  + "\(Double(gap.nanoseconds) / 1e6) ms, \(log.lostCount) probes lost of \(log.sentCount)")
+            #expect(log.lostCount == 0, "probes lost while etcd had no quorum")
+            let after = await cluster.status(first)
+            #expect(after?.serving == true && after?.owner == first, "\(String(describing: after))")
+            #expect(try await cluster.bindings(first) == before)
         } catch {
             Issue.record("\(error)\n\(cluster.logs())")
         }

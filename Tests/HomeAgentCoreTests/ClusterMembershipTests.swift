@@ -72,7 +72,7 @@ struct ClusterMembershipTests {
         #expect(b.decide(at: 5.2) == [.revoke(lease: 1, member: "a", reason: "silent for 200 ms or more")])
     }
 
-    @Test("an owner that cannot reach etcd serves on while every peer cannot either, and nobody takes over")
+    @Test("an owner that cannot reach etcd serves on while every peer echoes its heartbeats, and nobody takes over")
     func etcdOutageForEveryone() {
         var a = ClusterMembership(member: "a", peers: ["b"], timing: timing)
         var b = ClusterMembership(member: "b", peers: ["a"], timing: timing)
@@ -88,16 +88,17 @@ struct ClusterMembershipTests {
             let now = Double(tick) * 0.05
             let fromA = a.heartbeatFlags(at: now)
             let fromB = b.heartbeatFlags(at: now)
-            b.heard("a", serving: fromA.serving, storeReachable: fromA.storeReachable, at: now)
-            a.heard("b", serving: fromB.serving, storeReachable: fromB.storeReachable, at: now)
+            b.heard("a", serving: fromA.serving, storeReachable: fromA.storeReachable, echo: now - 0.05, at: now)
+            a.heard("b", serving: fromB.serving, storeReachable: fromB.storeReachable, echo: now - 0.05, at: now)
             #expect(a.decide(at: now).isEmpty, "a stopped at \(now)")
             #expect(b.decide(at: now).isEmpty, "b acted at \(now)")
             aServedThrough = now
         }
         #expect(a.isServing && aServedThrough == 2.0)
-        // b dies (silent): a may no longer count on it, and stops W after b's last word.
-        #expect(a.decide(at: 2.29).isEmpty)
-        #expect(a.decide(at: 2.31) == [.stop(reason: "etcd unreachable for 300 ms and a peer may take over")])
+        // b dies (silent): a may no longer count on it, and stops W after the heartbeat
+        // b last echoed (sent at 1.95).
+        #expect(a.decide(at: 2.24).isEmpty)
+        #expect(a.decide(at: 2.26) == [.stop(reason: "etcd unreachable for 300 ms and a peer may take over")])
     }
 
     @Test("an owner cut off from etcd and from its peers stops before the peer can take over")
@@ -120,9 +121,9 @@ struct ClusterMembershipTests {
             if now < 1 {
                 a.renewed(sentAt: now)
                 let fromA = a.heartbeatFlags(at: now)
-                b.heard("a", serving: fromA.serving, storeReachable: fromA.storeReachable, at: now)
+                b.heard("a", serving: fromA.serving, storeReachable: fromA.storeReachable, echo: now - 0.01, at: now)
                 let fromB = b.heartbeatFlags(at: now)
-                a.heard("b", serving: fromB.serving, storeReachable: fromB.storeReachable, at: now)
+                a.heard("b", serving: fromB.serving, storeReachable: fromB.storeReachable, echo: now - 0.01, at: now)
             } else {
                 _ = a.heartbeatFlags(at: now)
             }
@@ -148,6 +149,24 @@ struct ClusterMembershipTests {
         print("partitioned owner stopped at \(stopped ?? -1) s, the standby served at \(serves ?? -1) s")
         #expect((stopped ?? 99) < (serves ?? 0))
         #expect((serves ?? 99) - 1 < 1, "takeover within a second of the cut")
+    }
+
+    @Test("an owner cut off from etcd that hears its peer, but is not heard by it, stops W after its last echoed heartbeat")
+    func asymmetricPartition() {
+        var a = ClusterMembership(member: "a", peers: ["b"], timing: timing)
+        a.leaseGranted(1, at: 0)
+        a.ownerRead(.init(member: "a", term: 10, lease: 1), at: 0)
+        _ = a.decide(at: 0)
+        a.renewed(sentAt: 0.9)
+        // From 1.0 a reaches neither etcd nor b; b's heartbeats still reach a, echoing
+        // a's last heartbeat b heard: the one sent at 0.95.
+        for tick in 0..<20 {
+            let now = 1.0 + Double(tick) * 0.05
+            a.heard("b", serving: false, storeReachable: true, echo: 0.95, at: now)
+            let decisions = a.decide(at: now)
+            if now < 1.24 { #expect(decisions.isEmpty, "a stopped at \(now)") }
+            if now > 1.26 { #expect(!a.isServing, "a still serves at \(now)") }
+        }
     }
 
     @Test("an owner saying it cannot reach etcd for D loses its lease to a peer that can")

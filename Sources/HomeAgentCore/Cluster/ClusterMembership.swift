@@ -6,8 +6,9 @@
 /// The rules, with W the serve window, D the silence limit and M the margin:
 /// * A member serves only while it owns the cluster (etcd's `owner` key holds its name
 ///   under its lease) and it renewed its lease less than W ago. When etcd cannot be
-///   reached it serves on only while every peer has said, less than W ago, that it
-///   cannot reach etcd either: then nobody can take over.
+///   reached it serves on only while every peer has echoed, in its own heartbeat, one of
+///   this member's heartbeats sent less than W ago: a peer that still hears the owner
+///   serve does not take over (below), so an outage of etcd alone drops no VM.
 /// * A member takes over only when etcd says nobody owns the cluster, it reaches etcd
 ///   itself, and at least W + M have passed since the last time a peer said it served,
 ///   since its own last word that etcd was out of reach, and since it ended the former
@@ -58,6 +59,9 @@ public struct ClusterMembership: Sendable {
         public var idleSince: Double?
         /// The last time it said it served.
         public var lastServing: Double?
+        /// When this member sent the latest of its own heartbeats the peer says it heard
+        /// (this member's clock); nil until it echoes one.
+        public var echo: Double?
     }
 
     public enum Decision: Sendable, Equatable {
@@ -125,10 +129,12 @@ public struct ClusterMembership: Sendable {
         ownerKnown = true
     }
 
-    /// A peer's heartbeat arrived.
-    public mutating func heard(_ peer: String, serving: Bool, storeReachable: Bool, at now: Double) {
+    /// A peer's heartbeat arrived; `echo` is the send time (this member's clock) of the
+    /// latest heartbeat of this member's that the peer heard, when it heard one.
+    public mutating func heard(_ peer: String, serving: Bool, storeReachable: Bool, echo: Double? = nil, at now: Double) {
         guard peers.contains(peer) else { return }
         var view = peerViews[peer] ?? PeerView(lastHeard: now, serving: serving, storeReachable: storeReachable)
+        if let echo, echo <= now { view.echo = max(view.echo ?? echo, echo) }
         view.lastHeard = now
         view.serving = serving
         view.storeReachable = storeReachable
@@ -171,8 +177,8 @@ public struct ClusterMembership: Sendable {
         if storeReachable(at: now) { return true }
         guard renewedAt != nil, !peers.isEmpty else { return false }
         return peers.allSatisfy { peer in
-            guard let view = peerViews[peer] else { return false }
-            return !view.storeReachable && now - view.lastHeard < timing.serveWindow
+            guard let echo = peerViews[peer]?.echo else { return false }
+            return now - echo < timing.serveWindow
         }
     }
 

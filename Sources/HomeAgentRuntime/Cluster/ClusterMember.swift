@@ -314,11 +314,13 @@ public actor ClusterMember {
 
     private func stopServing(reason: String) async {
         guard let term else { return }
+        let started = Self.now()
         slot.daemon = nil
+        await term.stop()
         self.term = nil
         metrics.serving.record(0)
-        await term.stop()
-        logger.warning("stopped serving the cluster", metadata: ["term": "\(term.term)", "reason": "\(reason)"])
+        logger.warning("stopped serving the cluster", metadata: [
+            "term": "\(term.term)", "reason": "\(reason)", "stop_ms": "\(Int((Self.now() - started) * 1000))"])
     }
 
     /// Gives the owner key up (when this member's term could not serve), so a peer takes over.

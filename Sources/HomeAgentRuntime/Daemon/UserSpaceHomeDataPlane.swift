@@ -127,11 +127,13 @@ public final class UserSpaceHomeDataPlane: HomeDataPlane {
         }
     }
 
+    /// Withdraws the ARP answers and routes first, then closes the tunnel: from the first
+    /// step on, nothing on the home LAN is told to send this host a VM's traffic.
     public func stop() async {
-        await tunnel.stop()
         for failure in configurator.teardown() {
             logger.warning("could not undo a network change", metadata: ["error": "\(failure)"])
         }
+        await tunnel.stop()
     }
 
     /// The tunnel's route to a VM away, if it is.
