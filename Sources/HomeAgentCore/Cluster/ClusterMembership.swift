@@ -27,7 +27,7 @@ public struct ClusterMembership: Sendable {
         /// M: allowance for a heartbeat's time on the way and the members' clock rates.
         public var margin: Double
 
-        public init(serveWindow: Double = 0.3, silenceLimit: Double = 0.2, margin: Double = 0.05) {
+        public init(serveWindow: Double = 0.3, silenceLimit: Double = 0.2, margin: Double = 0.1) {
             self.serveWindow = serveWindow
             self.silenceLimit = silenceLimit
             self.margin = margin
