@@ -71,8 +71,9 @@ extension EtcdClient {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(create)))
-        // A watch lasts as long as the member serves it.
-        let response = try await http.execute(request, timeout: .hours(24 * 365))
+        // The deadline covers the answer's head only, which comes with the `created`
+        // message; the stream then lasts as long as the member serves it.
+        let response = try await http.execute(request, timeout: Self.timeAmount(configuration.requestTimeout))
         guard response.status == .ok else { throw WatchEnd.ended("HTTP \(response.status.code)") }
         var pending: [UInt8] = []
         for try await chunk in response.body {
