@@ -39,6 +39,8 @@ public actor ClusterMember {
     private var storeWasReachable = true
     private var lastRenewal: Double?
     private var refusedHeartbeats = 0
+    /// The sentAt of the latest heartbeat accepted from each peer, echoed back to it.
+    private var heardSentAt: [String: UInt64] = [:]
     private let stopRequest = AsyncStream<Void>.makeStream()
     private let metrics = ClusterMetrics()
 
@@ -190,12 +192,17 @@ public actor ClusterMember {
         guard let link else { return }
         let flags = membership.heartbeatFlags(at: Self.now())
         sequence += 1
-        // The configuration checked the name against the heartbeat's rules.
-        guard let heartbeat = try? MemberHeartbeat(member: settings.member, serving: flags.serving,
-                                                   storeReachable: flags.storeReachable, incarnation: incarnation,
-                                                   sequence: sequence, sentAt: Self.milliseconds()) else { return }
-        let bytes = ByteBuffer(bytes: heartbeat.encoded(key: key))
-        link.send(batch: settings.peers.map { (bytes, $0.address, settings.peerPort) })
+        let sentAt = Self.milliseconds()
+        var batch: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)] = []
+        for peer in settings.peers {
+            // The configuration checked the name against the heartbeat's rules.
+            guard let heartbeat = try? MemberHeartbeat(member: settings.member, serving: flags.serving,
+                                                       storeReachable: flags.storeReachable, incarnation: incarnation,
+                                                       sequence: sequence, sentAt: sentAt,
+                                                       echo: heardSentAt[peer.name] ?? 0) else { return }
+            batch.append((ByteBuffer(bytes: heartbeat.encoded(key: key)), peer.address, settings.peerPort))
+        }
+        link.send(batch: batch)
     }
 
     private func received(_ datagram: SignalingChannel.Datagram) {
@@ -216,7 +223,10 @@ public actor ClusterMember {
         }
         switch replayGuard.admit(heartbeat, now: Self.milliseconds()) {
         case .accepted:
-            membership.heard(heartbeat.member, serving: heartbeat.serving, storeReachable: heartbeat.storeReachable, at: Self.now())
+            heardSentAt[heartbeat.member] = heartbeat.sentAt
+            let echo = heartbeat.echo == 0 ? nil : Double(heartbeat.echo) / 1000
+            membership.heard(heartbeat.member, serving: heartbeat.serving, storeReachable: heartbeat.storeReachable,
+                             echo: echo, at: Self.now())
         case .stale:
             refuse("stale", from: datagram.from, detail: heartbeat.member)
         case .replayed:
