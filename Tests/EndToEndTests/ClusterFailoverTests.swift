@@ -236,6 +236,9 @@ struct ClusterFailoverTests {
             #expect(gap.lostProbes == log.lostCount, "probes lost outside the failover's gap")
             #expect(gap.nanoseconds < 2_000_000_000, "the traffic resumed within 2 s, not \(gap.nanoseconds / 1_000_000) ms")
             #expect(log.duplicates == 0, "two members answered for the VM")
+            // The restart counter is the cluster's: B1 sees no restart and registers nothing again.
+            let siteLog = cluster.siteAgent?.standardError ?? ""
+            #expect(!siteLog.contains("home agent restarted"), "\(siteLog.suffix(1500))")
             let status = await cluster.status(standby)
             #expect(status?.serving == true && status?.owner == standby && status?.peers.first?.up == false,
                     "\(String(describing: status))")

@@ -15,7 +15,8 @@ extension ConfigurationLoader {
 
     /// The cluster settings when `store` is `etcd`; nil for `sqlite`. Each is refused
     /// without the other.
-    func cluster(store storeNode: Node?, cluster clusterNode: Node?, address: IPv4Address) throws(ConfigurationError) -> ClusterSettings? {
+    func cluster(store storeNode: Node?, cluster clusterNode: Node?, address: IPv4Address,
+                 homeInterface: String) throws(ConfigurationError) -> ClusterSettings? {
         let store = try storeNode.map { node throws(ConfigurationError) in try source.text(node, key: "store") } ?? "sqlite"
         switch (store, clusterNode) {
         case ("sqlite", nil):
@@ -25,13 +26,13 @@ extension ConfigurationLoader {
         case ("etcd", nil):
             throw source.error("'store: etcd' needs a 'cluster' section (name, member, members, etcd endpoints)", at: storeNode!)
         case ("etcd", let node?):
-            return try cluster(node, address: address)
+            return try cluster(node, address: address, homeInterface: homeInterface)
         default:
             throw source.error("'store' must be sqlite or etcd, not '\(store)'", at: storeNode!)
         }
     }
 
-    private func cluster(_ node: Node, address: IPv4Address) throws(ConfigurationError) -> ClusterSettings {
+    private func cluster(_ node: Node, address: IPv4Address, homeInterface: String) throws(ConfigurationError) -> ClusterSettings {
         let section = try ConfigurationSection(node, name: "'cluster'", allowed: Self.clusterKeys, source: source)
         let nameNode = try section.required("name")
         let name = try source.text(nameNode, key: "name")
@@ -70,7 +71,11 @@ extension ConfigurationLoader {
         }
         let peerPort = try source.port(section.optional("peer-port"), key: "peer-port", default: ClusterSettings.defaultPeerPort)
         let key = try source.key(of: section, peer: "cluster '\(name)'")
-        let serviceInterface = try source.interfaceName(section.required("service-interface"), key: "service-interface")
+        let serviceInterfaceNode = try section.required("service-interface")
+        let serviceInterface = try source.interfaceName(serviceInterfaceNode, key: "service-interface")
+        guard serviceInterface != homeInterface else {
+            throw source.error("the service interface '\(serviceInterface)' cannot be the home interface: the service address belongs on the side the sites reach", at: serviceInterfaceNode)
+        }
         let prefixLength = try section.optional("service-prefix-length").map { node throws(ConfigurationError) in
             try source.integer(node, key: "service-prefix-length", in: UInt8(1)...32)
         } ?? 32

@@ -61,10 +61,8 @@ struct ConfigurationLoader {
             }
         }
         let policy = try makePolicy(address: address, sites: sites, vms: vms, timers: timers)
-        let cluster = try self.cluster(store: top.optional("store"), cluster: top.optional("cluster"), address: address)
-        if let cluster, cluster.serviceInterface == homeInterface {
-            throw source.error("the service interface '\(cluster.serviceInterface)' cannot be the home interface", at: top.optional("cluster")!)
-        }
+        let cluster = try self.cluster(store: top.optional("store"), cluster: top.optional("cluster"), address: address,
+                                       homeInterface: homeInterface)
         return HomeAgentConfiguration(policy: policy, listenPort: listenPort, tunnelPort: tunnel.port,
                                       homeInterface: homeInterface, tunnelInterface: tunnel.interface,
                                       tunnelMTU: tunnel.mtu, database: database, controlSocket: controlSocket,
