@@ -115,15 +115,11 @@ public enum HomeAgentControl {
     private static func standbyAnswer(_ request: String, member: ClusterMember) async -> [UInt8] {
         switch request {
         case "bindings":
-            do {
-                return BindingReport.json(try await member.storedBindings())
-            } catch {
-                return Array("{\"error\":\"etcd: \(error)\"}".utf8)
-            }
+            return BindingReport.json(await member.replicatedBindings())
         case "preparations":
             return BindingReport.preparationsJSON([])
         case "status":
-            let bindings = (try? await member.storedBindings().count) ?? 0
+            let bindings = await member.replicatedBindings().count
             return Array("{\"bindings\":\(bindings),\"serving\":false\(await clusterJSON(member))}".utf8)
         default:
             return Array("{\"error\":\"this member does not serve the cluster now; \(await member.status().owner ?? "no member") does\"}".utf8)

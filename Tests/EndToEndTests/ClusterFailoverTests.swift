@@ -207,8 +207,10 @@ struct ClusterFailoverTests {
         do {
             // The VM resumes at B1: B1 registers it with site A's cluster.
             let (first, standby, before) = try await Self.bound(cluster)
-            // The standby reads the same binding from etcd.
-            #expect(try await cluster.bindings(standby) == before)
+            // The standby follows the same binding in etcd, by its watch.
+            let followed = await waitUntil(timeout: .seconds(2)) { (try? await cluster.bindings(standby)) == before }
+            let standbyBindings = (try? await cluster.bindings(standby)) ?? "none"
+            #expect(followed, "the standby's bindings: \(standbyBindings)")
             let probeFile = cluster.file("cn1-a1.probe")
             let prober = try await Self.startProber(cluster, tools, file: probeFile)
             try await Task.sleep(for: .seconds(1))

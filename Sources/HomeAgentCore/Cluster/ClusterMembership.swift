@@ -15,8 +15,8 @@
 ///   owner's lease. By then the former owner has stopped: it renewed (if at all)
 ///   before its lease was ended, and stops W after its last renewal.
 /// * A member ends the owner's lease (the owner key goes with it) when the owner has
-///   been silent for D, or has said for D that it cannot reach etcd, or for 4 D that it
-///   does not serve. A partition between members alone can cause a takeover, never two
+///   been silent for D, or has said for 2 D that it cannot reach etcd (counted from when
+///   this member itself reached etcd again), or for 4 D that it does not serve. A partition between members alone can cause a takeover, never two
 ///   members serving at once.
 public struct ClusterMembership: Sendable {
     public struct Timing: Sendable, Equatable {
@@ -91,6 +91,8 @@ public struct ClusterMembership: Sendable {
     private var claimedUnreachableAt: Double?
     /// When this member got its first lease: peers unheard of since then are silent.
     private var joinedAt: Double?
+    /// Since when this member has renewed in time, without a gap longer than W.
+    private var reachableSince: Double?
     private var revokedAt: Double?
     private var revokedLease: Int64?
 
@@ -109,11 +111,14 @@ public struct ClusterMembership: Sendable {
         self.lease = lease
         renewedAt = now
         joinedAt = joinedAt ?? now
+        reachableSince = now
     }
 
     /// A renewal sent at `sentAt` succeeded.
     public mutating func renewed(sentAt: Double) {
         guard lease != nil else { return }
+        if let renewedAt, sentAt - renewedAt >= timing.serveWindow { reachableSince = sentAt }
+        if renewedAt == nil { reachableSince = sentAt }
         renewedAt = max(renewedAt ?? sentAt, sentAt)
     }
 
@@ -212,7 +217,9 @@ public struct ClusterMembership: Sendable {
         if silent {
             return [.revoke(lease: owner.lease, member: owner.member, reason: "silent for \(Int(timing.silenceLimit * 1000)) ms or more")]
         }
-        if let since = view?.unreachableSince, now - since >= timing.silenceLimit {
+        // An owner that cannot reach etcd while this member can: given 2 D from when both
+        // could have (after an outage of etcd's own, the owner renews a moment later).
+        if let since = view?.unreachableSince, let reachableSince, now - max(since, reachableSince) >= 2 * timing.silenceLimit {
             return [.revoke(lease: owner.lease, member: owner.member, reason: "cannot reach etcd")]
         }
         if let since = view?.idleSince, now - since >= 4 * timing.silenceLimit {

@@ -43,6 +43,7 @@ public actor ClusterMember {
     private var heardSentAt: [String: UInt64] = [:]
     private let stopRequest = AsyncStream<Void>.makeStream()
     private let metrics = ClusterMetrics()
+    private let mirror: BindingMirror
 
     public init(configuration: HomeAgentConfiguration, client: EtcdClient, logger: Logger,
                 makeDataPlane: @escaping @Sendable () -> (any HomeDataPlane)?) {
@@ -58,6 +59,7 @@ public actor ClusterMember {
                                     interface: settings.serviceInterface,
                                     journal: configuration.networkJournal + ".service", logger: logger)
         self.key = SymmetricKey(data: settings.key)
+        self.mirror = BindingMirror(client: client, keys: keys, logger: logger)
     }
 
     /// Ends ``run()``: serving stops, and the lease is revoked so that a peer takes over soon.
@@ -88,6 +90,7 @@ public actor ClusterMember {
             group.addTask { await self.leaseLoop() }
             group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.decisionLoop() }
+            group.addTask { await self.mirror.run() }
             group.addTask { for await _ in stopped {} }
             await group.next()
             group.cancelAll()
@@ -351,7 +354,7 @@ public actor ClusterMember {
     // MARK: Status
 
     /// What `glmctl status` shows of the cluster.
-    public func status() -> ClusterStatus {
+    public func status() async -> ClusterStatus {
         let now = Self.now()
         return ClusterStatus(
             cluster: settings.name, member: settings.member, serving: term != nil, term: term?.term,
@@ -360,6 +363,7 @@ public actor ClusterMember {
             lastRenewalMillisecondsAgo: lastRenewal.map { Int((now - $0) * 1000) },
             etcdEndpoint: client.currentEndpoint,
             refusedHeartbeats: refusedHeartbeats,
+            replicatedBindings: await mirror.count,
             peers: settings.peers.map { peer in
                 let view = membership.peerViews[peer.name]
                 return ClusterStatus.Peer(
@@ -370,9 +374,9 @@ public actor ClusterMember {
             })
     }
 
-    /// The bindings as etcd holds them now (any member can read them).
-    public func storedBindings() async throws -> [Binding] {
-        try await EtcdBindingStore.bindings(client: client, keys: keys)
+    /// The bindings as etcd holds them, from the watch that follows them.
+    public func replicatedBindings() async -> [Binding] {
+        await mirror.snapshot
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }

@@ -20,7 +20,8 @@ public enum ClusterReport {
         let etcd = status.etcdReachable ? "etcd reachable (\(renewal) at \(status.etcdEndpoint))"
             : "ETCD UNREACHABLE (\(renewal))"
         var text = "cluster \(status.cluster), member \(status.member): \(serving); \(etcd)"
-            + (status.lease.map { "; lease \(String($0, radix: 16))" } ?? "; no lease") + "\n"
+            + (status.lease.map { "; lease \(String($0, radix: 16))" } ?? "; no lease")
+            + "; \(status.replicatedBindings) bindings in etcd\n"
         if status.refusedHeartbeats > 0 {
             text += "member heartbeats refused: \(status.refusedHeartbeats)\n"
         }

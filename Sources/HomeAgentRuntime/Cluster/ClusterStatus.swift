@@ -20,5 +20,7 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     public var lastRenewalMillisecondsAgo: Int?
     public var etcdEndpoint: String
     public var refusedHeartbeats: Int
+    /// The bindings this member follows in etcd by its watch.
+    public var replicatedBindings: Int
     public var peers: [Peer]
 }
