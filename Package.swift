@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "glmctl", targets: ["glmctl"]),
         .library(name: "HomeAgentCore", targets: ["HomeAgentCore"]),
         .library(name: "HomeAgentRuntime", targets: ["HomeAgentRuntime"]),
+        .library(name: "Etcd", targets: ["Etcd"]),
         .library(name: "AgentRuntime", targets: ["AgentRuntime"]),
         .executable(name: "home-agent", targets: ["HomeAgent"]),
         .library(name: "SiteAgentRuntime", targets: ["SiteAgentRuntime"]),

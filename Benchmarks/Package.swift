@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "GLMWire", package: "GLM"),
                 .product(name: "HomeAgentCore", package: "GLM"),
                 .product(name: "HomeAgentRuntime", package: "GLM"),
+                .product(name: "Etcd", package: "GLM"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -298,6 +298,19 @@ struct ClusterFailoverTests {
             #expect(try await cluster.bindings(standby) == before)
             let oldStatus = await cluster.status(first)
             #expect(oldStatus?.serving == false && oldStatus?.owner == standby, "\(String(describing: oldStatus))")
+
+            // The partition heals; then the new owner's machine dies: the first member serves
+            // a second term in the same process, its data plane installed anew.
+            _ = try await cluster.topology.run(namespace, ["nft", "delete", "table", "inet", "partition"])
+            let healed = await waitUntil(timeout: .seconds(5)) { await cluster.status(first)?.peers.first?.up == true }
+            #expect(healed, "the members do not hear each other again")
+            try await cluster.topology.crash(.clusterMember(site: 1, index: index))
+            let again = await cluster.servingMember(among: [first], timeout: .seconds(10))
+            #expect(again == first, "the first member did not serve again:\n\(cluster.logs())")
+            let ping = try await cluster.topology.run(cluster.topology.namespace(of: .correspondent(site: 1)),
+                                                      [tools.lab.ping, "-c", "5", "-i", "0.1", "-W", "2", Self.vm.address],
+                                                      timeout: .seconds(10))
+            #expect(ping.succeeded, "the VM does not answer after the second takeover: \(ping.standardOutput)\n\(cluster.logs())")
         } catch {
             Issue.record("\(error)\n\(cluster.logs())")
         }

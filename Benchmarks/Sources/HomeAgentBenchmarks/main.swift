@@ -1,9 +1,11 @@
+import Etcd
 import Foundation
 import GLMWire
 import HomeAgentCore
 import HomeAgentRuntime
 import Logging
 import NIOCore
+import NIOPosix
 
 // Home agent benchmarks, release build: `make bench` or
 // `cd Benchmarks && swift run -c release HomeAgentBenchmarks`.
@@ -12,6 +14,8 @@ import NIOCore
 //    on loopback, real SQLite with synchronous=FULL on this disk), beside a minimal UDP
 //    echo server driven by the same client: the ceiling for one request/response per
 //    datagram on this machine.
+//    The same through a cluster member's store, a one-member etcd on this host (fsync on
+//    each commit, as etcd does), when `etcd` is installed.
 // 2. The binding cache at 1,000,000 VMs: memory per binding, lookup time, and restoring
 //    them from SQLite as a start does.
 
@@ -68,32 +72,69 @@ for index in 0..<vmCount {
     yaml += "  - { mac: \"\(vmMAC(index))\", address: 10.\(index >> 8 & 0xff).\(index & 0xff).1/8, gateway: 10.255.255.254 }\n"
 }
 let configuration = try HomeAgentConfiguration(yaml: yaml, path: "bench.yaml")
-let store = try BindingStore(path: configuration.database)
 var logger = Logger(label: "bench")
 logger.logLevel = .error
-let daemon = try HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil, logger: logger)
-let running = Task { try await daemon.run() }
-while await daemon.signalingPort() == nil { try await Task.sleep(for: .milliseconds(5)) }
 
-// Every request is a signed PBU (MN-ID, HI, ATT, Timestamp, IPv4 HoA Request) for one of
-// 1000 VMs in turn; each is a binding change the daemon must make durable before its PBA.
-let start = Date().timeIntervalSince1970
-let signer = MessageSigner(association: association, scope: AuthenticationScope(sender: site, receiver: home))
-let agentRate = echoClient.run(to: "127.0.0.1", port: 25437, window: window, duration: duration) { index in
-    let stamp = PMIPTimestamp(rawValue: PMIPTimestamp(secondsSince1970: start)!.rawValue + UInt64(index / vmCount + 1))
-    let update = ProxyBindingUpdate(sequenceNumber: UInt16(truncatingIfNeeded: index), lifetimeUnits: 75, options: [
-        .mobileNodeIdentifier(.eui48(vmMAC(index % vmCount))), .handoffIndicator(.handoffStateNotChanged),
-        .accessTechnologyType(.virtual), .timestamp(stamp), .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
-    return Array(try! MobilityHeader.encode(.proxyBindingUpdate(update), signer: signer).readableBytesView)
+/// Runs the daemon on `store` under the load: every request is a signed PBU (MN-ID, HI,
+/// ATT, Timestamp, IPv4 HoA Request) for one of 1000 VMs in turn; each is a binding
+/// change the daemon must make durable before its PBA. Returns the rate and the VMs bound.
+func transactions(store: any BindingPersistence) async throws -> (rate: Double, bound: Int) {
+    let daemon = try await HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil, logger: logger)
+    let running = Task { try await daemon.run() }
+    while await daemon.signalingPort() == nil { try await Task.sleep(for: .milliseconds(5)) }
+    let start = Date().timeIntervalSince1970
+    let signer = MessageSigner(association: association, scope: AuthenticationScope(sender: site, receiver: home))
+    let rate = echoClient.run(to: "127.0.0.1", port: 25437, window: window, duration: duration) { index in
+        let stamp = PMIPTimestamp(rawValue: PMIPTimestamp(secondsSince1970: start)!.rawValue + UInt64(index / vmCount + 1))
+        let update = ProxyBindingUpdate(sequenceNumber: UInt16(truncatingIfNeeded: index), lifetimeUnits: 75, options: [
+            .mobileNodeIdentifier(.eui48(vmMAC(index % vmCount))), .handoffIndicator(.handoffStateNotChanged),
+            .accessTechnologyType(.virtual), .timestamp(stamp), .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
+        return Array(try! MobilityHeader.encode(.proxyBindingUpdate(update), signer: signer).readableBytesView)
+    }
+    daemon.shutdown()
+    try await running.value
+    return (rate, await daemon.bindings().count)
 }
-daemon.shutdown()
-try await running.value
-let bound = await daemon.bindings().count
 
+let (agentRate, bound) = try await transactions(store: try BindingStore(path: configuration.database))
 print("""
   UDP echo baseline        \(format(echoRate)) requests/s
-  home-agent PBU→PBA       \(format(agentRate)) transactions/s  (\(format(100 * agentRate / echoRate))% of the baseline; \(bound) VMs bound)
+  home-agent PBU→PBA       \(format(agentRate)) transactions/s  (\(format(100 * agentRate / echoRate))% of the baseline; \(bound) VMs bound; SQLite)
 """)
+
+// The same through etcd: a one-member etcd on this host, the daemon a member that owns the cluster.
+if let etcd = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: etcd)
+    process.arguments = ["--data-dir", "\(directory)/etcd", "--listen-client-urls", "http://127.0.0.1:23379",
+                         "--advertise-client-urls", "http://127.0.0.1:23379", "--listen-peer-urls", "http://127.0.0.1:23380",
+                         "--initial-advertise-peer-urls", "http://127.0.0.1:23380",
+                         "--initial-cluster", "default=http://127.0.0.1:23380", "--log-level", "error"]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { process.terminate(); process.waitUntilExit() }
+    let client = EtcdClient(configuration: .init(endpoints: ["http://127.0.0.1:23379"]),
+                            eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+    var term: Int64?
+    for _ in 0..<100 where term == nil {
+        let owner = Array("{\"member\":\"bench\",\"peerAddress\":\"127.0.0.1\",\"since\":0}".utf8)
+        term = try? await client.transaction(Transaction(compare: [.createRevision("/glm/bench/owner", .equal, 0)],
+                                                         success: [.put("/glm/bench/owner", owner)])).revision
+        if term == nil { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    if let term {
+        let store = EtcdBindingStore(client: client, keys: ClusterKeys(cluster: "bench"), term: term)
+        let (etcdRate, etcdBound) = try await transactions(store: store)
+        print("""
+          home-agent PBU→PBA       \(format(etcdRate)) transactions/s  (\(format(100 * etcdRate / echoRate))% of the baseline; \(etcdBound) VMs bound; etcd, one member on this host)
+        """)
+    } else {
+        print("  etcd did not start; the cluster's store is not measured")
+    }
+    await client.shutdown()
+} else {
+    print("  etcd is not installed (scripts/install-deps.sh installs it): the cluster's store is not measured")
+}
 
 // MARK: 2. The binding cache at scale
 

@@ -211,6 +211,9 @@ public final class NetworkConfigurator: Sendable {
             state.installed.removeAll()
             state.sysctls.removeAll()
             state.journal?.remove()
+            // Nothing is left to undo: a later configurator of this process (a cluster
+            // member's next term) may take the journal.
+            state.journal?.unlock()
             for failure in failures {
                 logger.info("network teardown step failed", metadata: ["error": "\(failure)"])
             }

@@ -75,7 +75,15 @@ public actor ClusterMember {
 
     /// Runs the member until ``shutdown()``.
     public func run() async throws {
+        // A member killed while it served left the service address, and the ARP answers
+        // and routes of its VMs: a standby must answer for nothing.
         try address.recover()
+        let leftover = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
+        let (undone, _) = try leftover.recover()
+        if undone > 0 {
+            logger.warning("undid the data plane a killed home agent left", metadata: ["changes": "\(undone)"])
+        }
+        _ = leftover.teardown()
         let me = settings.me
         link = try await SignalingChannel.bind(address: me.address, port: settings.peerPort,
                                                group: MultiThreadedEventLoopGroup.singleton) { [weak self] datagram in
