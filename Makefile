@@ -3,7 +3,7 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 
-.PHONY: all deps build release test demo decode-demo fuzz fuzz-build bench clean
+.PHONY: all deps build release test demo demo-cluster decode-demo fuzz fuzz-build bench clean
 
 all: build
 
@@ -34,6 +34,11 @@ test: deps
 # and the report (REPORT=path for the JSON; LAB_OPTIONS for the lab's options).
 demo: release
 	@scripts/demo.sh
+
+# A cluster of home agents on etcd: the serving member killed while its VM abroad is
+# probed, and the report (REPORT=path for the JSON; LAB_OPTIONS for the lab's options).
+demo-cluster: release
+	@scripts/demo-cluster.sh
 
 # The signaling of a handoff encoded into a capture and decoded by glmctl and tshark.
 decode-demo: release

@@ -4,8 +4,8 @@ import ArgumentParser
 struct GLMLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glm-lab",
-        abstract: "The GLM lab: real QEMU VMs live-migrated across emulated WAN sites while traffic flows.",
-        subcommands: [DemoCommand.self],
+        abstract: "The GLM lab: real QEMU VMs live-migrated across emulated WAN sites while traffic flows; home agents failing over.",
+        subcommands: [DemoCommand.self, DemoClusterCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// What `make demo` reports: the lab's parameters and one record per migration, written
 /// as JSON (`REPORT=path`), summed up for a person in ``summary``, and drawn by
-/// ``TimelineChart``.
+/// ``TimelineChart``. `make demo-cluster` reports its failovers instead, with no
+/// migration.
 public struct LabReport: Codable, Hashable, Sendable {
     public struct Parameters: Codable, Hashable, Sendable {
         public var sites: Int
@@ -21,12 +22,17 @@ public struct LabReport: Codable, Hashable, Sendable {
         public var hypervisorsPerSite: Int?
         /// In the federation, each VM's walk in each pass (one per mode), by VM name.
         public var routes: [String: [[String]]]?
+        /// With a cluster of home agents: its members, and etcd's.
+        public var clusterMembers: Int?
+        public var etcdMembers: Int?
 
         public init(sites: Int, oneWayDelayMilliseconds: Double, lossPercent: Double, vms: Int, route: [String],
                     modes: [String], probeIntervalMilliseconds: Double, hypervisorsPerSite: Int? = nil,
-                    routes: [String: [[String]]]? = nil) {
+                    routes: [String: [[String]]]? = nil, clusterMembers: Int? = nil, etcdMembers: Int? = nil) {
             self.hypervisorsPerSite = hypervisorsPerSite
             self.routes = routes
+            self.clusterMembers = clusterMembers
+            self.etcdMembers = etcdMembers
             self.sites = sites
             self.oneWayDelayMilliseconds = oneWayDelayMilliseconds
             self.lossPercent = lossPercent
@@ -42,12 +48,16 @@ public struct LabReport: Codable, Hashable, Sendable {
     public var started: Double
     public var finished: Double
     public var migrations: [MigrationRecord]
+    /// The failovers of a cluster of home agents, in order; nil in a migration report.
+    public var failovers: [FailoverRecord]?
 
-    public init(parameters: Parameters, started: Double, finished: Double, migrations: [MigrationRecord]) {
+    public init(parameters: Parameters, started: Double, finished: Double, migrations: [MigrationRecord],
+                failovers: [FailoverRecord]? = nil) {
         self.parameters = parameters
         self.started = started
         self.finished = finished
         self.migrations = migrations
+        self.failovers = failovers
     }
 
     /// The report as pretty-printed JSON with sorted keys.
@@ -59,6 +69,7 @@ public struct LabReport: Codable, Hashable, Sendable {
 
     /// The table a person reads at the end of `make demo`.
     public var summary: String {
+        if let failovers { return failoverSummary(failovers) }
         var lines: [String] = []
         let p = parameters
         if let hypervisors = p.hypervisorsPerSite {

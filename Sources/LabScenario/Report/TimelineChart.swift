@@ -4,26 +4,31 @@ import Foundation
 /// moment the VM resumed at its destination. Each probe is a mark at its send time —
 /// answered ones as dots at the height of their round trip, lost ones as red ticks on
 /// the axis — over QEMU's downtime (shaded) and the handoff's signaling events
-/// (vertical lines, labelled).
+/// (vertical lines, labelled). A report's failovers follow, one panel each around the
+/// kill.
 public struct TimelineChart: Sendable {
     public let report: LabReport
     /// Each migration's probes, by the record's index.
     public let probes: [[ProbeSample]]
+    /// Each failover's probes, by the index of its record in ``LabReport/failovers``.
+    public let failoverProbes: [[ProbeSample]]
 
-    public init(report: LabReport, probes: [[ProbeSample]]) {
+    public init(report: LabReport, probes: [[ProbeSample]], failoverProbes: [[ProbeSample]] = []) {
         self.report = report
         self.probes = probes
+        self.failoverProbes = failoverProbes
     }
 
-    private let width = 1120.0
-    private let panelHeight = 200.0
-    private let left = 70.0
-    private let right = 220.0
-    private let top = 40.0
+    let width = 1120.0
+    let panelHeight = 200.0
+    let left = 70.0
+    let right = 220.0
+    let top = 40.0
 
     /// The SVG document.
     public var svg: String {
-        let height = top + Double(report.migrations.count) * (panelHeight + 40) + 20
+        let failovers = report.failovers ?? []
+        let height = top + Double(report.migrations.count + failovers.count) * (panelHeight + 40) + 20
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
         font-family="sans-serif" font-size="11">
@@ -35,13 +40,19 @@ public struct TimelineChart: Sendable {
             let y = top + Double(index) * (panelHeight + 40)
             out += panel(record, probes: index < probes.count ? probes[index] : [], y: y)
         }
+        for (index, failover) in failovers.enumerated() {
+            let y = top + Double(report.migrations.count + index) * (panelHeight + 40)
+            out += panel(failover, probes: index < failoverProbes.count ? failoverProbes[index] : [], y: y)
+        }
         out += "</svg>\n"
         return out
     }
 
     private var title: String {
         let p = report.parameters
-        return "GLM lab" + (p.hypervisorsPerSite.map { ", federation of \(p.sites) sites × \($0) hypervisors" } ?? "")
+        let lab = report.failovers == nil ? p.hypervisorsPerSite.map { ", federation of \(p.sites) sites × \($0) hypervisors" } ?? ""
+            : ", site A's home agents as a cluster"
+        return "GLM lab" + lab
             + " — probes every \(LabReport.format(p.probeIntervalMilliseconds)) ms, one-way WAN delay "
             + "\(LabReport.format(p.oneWayDelayMilliseconds)) ms" + (p.hypervisorsPerSite == nil ? "" : " per site link")
     }
@@ -123,7 +134,7 @@ public struct TimelineChart: Sendable {
     }
 
     /// Round tick positions (seconds, relative to the resume) across the span.
-    private func ticks(_ start: Double, _ end: Double) -> [Double] {
+    func ticks(_ start: Double, _ end: Double) -> [Double] {
         let span = end - start
         let steps = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]
         let step = steps.first { span / $0 <= 10 } ?? 10
@@ -136,12 +147,12 @@ public struct TimelineChart: Sendable {
         return result
     }
 
-    private static func milliseconds(_ seconds: Double) -> String {
+    static func milliseconds(_ seconds: Double) -> String {
         let value = seconds * 1000
         return (value > 0 ? "+" : "") + LabReport.format(value) + " ms"
     }
 
-    private static func n(_ value: Double) -> String { String(format: "%.1f", value) }
+    static func n(_ value: Double) -> String { String(format: "%.1f", value) }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
