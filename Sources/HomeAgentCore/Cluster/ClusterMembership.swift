@@ -7,8 +7,10 @@
 /// * A member serves only while it owns the cluster (etcd's `owner` key holds its name
 ///   under its lease) and it renewed its lease less than W ago. When etcd cannot be
 ///   reached it serves on only while every peer has echoed, in its own heartbeat, one of
-///   this member's heartbeats sent less than W ago: a peer that still hears the owner
-///   serve does not take over (below), so an outage of etcd alone drops no VM.
+///   this member's heartbeats sent less than W ago (a peer that still hears the owner
+///   serve does not take over, below), and every peer says it cannot reach etcd either:
+///   an outage of etcd drops no VM, and a member cut off from etcd alone hands over
+///   (2 W after its last renewal, its peers' word lagging by up to W).
 /// * A member takes over only when etcd says nobody owns the cluster, it reaches etcd
 ///   itself, and at least W + M have passed since the last time a peer said it served,
 ///   since its own last word that etcd was out of reach, and since it ended the former
@@ -180,11 +182,18 @@ public struct ClusterMembership: Sendable {
     public func mayServe(at now: Double) -> Bool {
         guard let lease, let owner, owner.member == member, owner.lease == lease else { return false }
         if storeReachable(at: now) { return true }
-        guard renewedAt != nil, !peers.isEmpty else { return false }
-        return peers.allSatisfy { peer in
+        guard let renewedAt, !peers.isEmpty else { return false }
+        // Safe while every peer echoes a recent heartbeat: a peer that hears this member
+        // serve does not take over.
+        let echoed = peers.allSatisfy { peer in
             guard let echo = peerViews[peer]?.echo else { return false }
             return now - echo < timing.serveWindow
         }
+        guard echoed else { return false }
+        // Worth it only while no peer reaches etcd either (etcd itself is out); a member
+        // cut off alone hands over. The peers' word lags by up to W, hence the second W.
+        let peersCutOff = peers.allSatisfy { peerViews[$0]?.storeReachable == false }
+        return peersCutOff || now - renewedAt < 2 * timing.serveWindow
     }
 
     /// The earliest time this member may take over, given what it heard and said.
