@@ -200,7 +200,7 @@ struct ClusterFailoverTests {
         return prober
     }
 
-    @Test("the serving member crashes: the other takes the address and the VM over from etcd, and the traffic resumes")
+    @Test("the serving member crashes: the other takes the address and the VM over from etcd, and the traffic resumes; the whole cluster restarted keeps every binding")
     func failover() async throws {
         guard let tools = Self.tools() else { return }
         let cluster = try await Cluster(tools)
@@ -244,6 +244,23 @@ struct ClusterFailoverTests {
             let status = await cluster.status(standby)
             #expect(status?.serving == true && status?.owner == standby && status?.peers.first?.up == false,
                     "\(String(describing: status))")
+
+            // The whole cluster restarted: the crashed machine back, both members stopped
+            // and started again; every binding comes back from etcd and the VM answers.
+            try await cluster.topology.command(["-n", cluster.topology.namespace(of: .clusterMember(site: 1, index: index)),
+                                                "link", "set", "wan0", "up"])
+            try await cluster.topology.command(["-n", cluster.topology.namespace(of: .clusterMember(site: 1, index: index)),
+                                                "link", "set", "lan0", "up"])
+            try await cluster.topology.command(["-n", cluster.topology.namespace(of: .clusterMember(site: 1, index: index)),
+                                                "route", "replace", "default", "via", Topology.wanGateway(site: 1)])
+            for process in cluster.members.values { process.terminate(grace: .seconds(5)) }
+            for name in Cluster.memberNames { try cluster.startMember(name) }
+            let restarted = try #require(await cluster.servingMember(), "no member serves after the restart:\n\(cluster.logs())")
+            #expect(try await cluster.bindings(restarted) == before, "the bindings after the cluster's restart")
+            let ping = try await cluster.topology.run(cluster.topology.namespace(of: .correspondent(site: 1)),
+                                                      [tools.lab.ping, "-c", "5", "-i", "0.1", "-W", "2", Self.vm.address],
+                                                      timeout: .seconds(10))
+            #expect(ping.succeeded, "the VM does not answer after the cluster's restart: \(ping.standardOutput)")
         } catch {
             Issue.record("\(error)\n\(cluster.logs())")
         }
