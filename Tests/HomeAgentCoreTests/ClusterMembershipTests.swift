@@ -169,7 +169,7 @@ struct ClusterMembershipTests {
         }
     }
 
-    @Test("an owner cut off from etcd alone, heard by a peer that reaches etcd, hands over 2 W after its last renewal")
+    @Test("an owner cut off from etcd alone, heard by a peer that reaches etcd, hands over 4 W after its last renewal")
     func ownerCutOffFromEtcdAlone() {
         var a = ClusterMembership(member: "a", peers: ["b"], timing: timing)
         a.leaseGranted(1, at: 0)
@@ -177,13 +177,13 @@ struct ClusterMembershipTests {
         _ = a.decide(at: 0)
         a.renewed(sentAt: 1.0)
         var stopped: Double?
-        for tick in 1...40 {
+        for tick in 1...80 {
             let now = 1.0 + Double(tick) * 0.025
             a.heard("b", serving: false, storeReachable: true, echo: now - 0.01, at: now)
             if !a.decide(at: now).isEmpty { stopped = stopped ?? now }
         }
         let at = try? #require(stopped)
-        #expect((at ?? 0) >= 1.6 && (at ?? 9) < 1.63, "stopped at \(at ?? -1)")
+        #expect((at ?? 0) >= 2.2 && (at ?? 9) < 2.23, "stopped at \(at ?? -1)")
     }
 
     @Test("an owner saying it cannot reach etcd for D loses its lease to a peer that can")

@@ -10,7 +10,8 @@
 ///   this member's heartbeats sent less than W ago (a peer that still hears the owner
 ///   serve does not take over, below), and every peer says it cannot reach etcd either:
 ///   an outage of etcd drops no VM, and a member cut off from etcd alone hands over
-///   (2 W after its last renewal, its peers' word lagging by up to W).
+///   (4 W after its last renewal: its peers' word lags by up to W, and an election of
+///   etcd's leader holds renewals up).
 /// * A member takes over only when etcd says nobody owns the cluster, it reaches etcd
 ///   itself, and at least W + M have passed since the last time a peer said it served,
 ///   since its own last word that etcd was out of reach, and since it ended the former
@@ -191,9 +192,11 @@ public struct ClusterMembership: Sendable {
         }
         guard echoed else { return false }
         // Worth it only while no peer reaches etcd either (etcd itself is out); a member
-        // cut off alone hands over. The peers' word lags by up to W, hence the second W.
+        // cut off alone hands over, 4 W after its last renewal: long enough for the
+        // peers' word (it lags by up to W) and for an election of etcd's leader, which
+        // holds every renewal up for a while.
         let peersCutOff = peers.allSatisfy { peerViews[$0]?.storeReachable == false }
-        return peersCutOff || now - renewedAt < 2 * timing.serveWindow
+        return peersCutOff || now - renewedAt < 4 * timing.serveWindow
     }
 
     /// The earliest time this member may take over, given what it heard and said.
