@@ -60,6 +60,8 @@ public struct ClusterMembership: Sendable {
         public var unreachableSince: Double?
         /// Since when it has said it does not serve; nil while it does.
         public var idleSince: Double?
+        /// Since when it has said it reaches etcd; nil while it does not.
+        public var reachableSince: Double?
         /// The last time it said it served.
         public var lastServing: Double?
         /// When this member sent the latest of its own heartbeats the peer says it heard
@@ -147,6 +149,7 @@ public struct ClusterMembership: Sendable {
         view.serving = serving
         view.storeReachable = storeReachable
         view.unreachableSince = storeReachable ? nil : (view.unreachableSince ?? now)
+        view.reachableSince = storeReachable ? (peerViews[peer]?.reachableSince ?? now) : nil
         view.idleSince = serving ? nil : (view.idleSince ?? now)
         if serving { view.lastServing = now }
         peerViews[peer] = view
@@ -195,7 +198,12 @@ public struct ClusterMembership: Sendable {
         // cut off alone hands over, 4 W after its last renewal: long enough for the
         // peers' word (it lags by up to W) and for an election of etcd's leader, which
         // holds every renewal up for a while.
-        let peersCutOff = peers.allSatisfy { peerViews[$0]?.storeReachable == false }
+        // A peer that reached etcd again only lately (etcd back after an outage) gives
+        // this member the same 4 W to renew before it hands over.
+        let peersCutOff = peers.allSatisfy { peer in
+            guard let view = peerViews[peer], view.storeReachable else { return true }
+            return now - (view.reachableSince ?? now) < 4 * timing.serveWindow
+        }
         return peersCutOff || now - renewedAt < 4 * timing.serveWindow
     }
 
