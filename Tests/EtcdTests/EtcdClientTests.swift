@@ -101,28 +101,33 @@ struct EtcdClientTests {
         }
     }
 
-    @Test("a one-second lease's key stays while keep-alives run and vanishes once they stop")
+    @Test("a short lease's key stays while keep-alives run and vanishes once they stop")
     func leaseExpires() async throws {
         try await withCluster { _, client in
-            let lease = try await client.grantLease(ttl: 1)
-            #expect(lease.ttl == 1)
+            // Three seconds: long enough that a loaded machine's fsync stall (CI has seen
+            // 2.4 s) between two renewals cannot expire it, short enough to watch it go.
+            let lease = try await client.grantLease(ttl: 3)
+            #expect(lease.ttl == 3)
             try await client.put("session", bytes("alive"), lease: lease.id)
             #expect(try await client.get("session")?.lease == lease.id)
 
-            // Three times the lease's life, renewed every 250 ms.
+            // Twice the lease's life, renewed every 250 ms.
             let clock = ContinuousClock()
             let renewing = clock.now
-            while clock.now - renewing < .seconds(3) {
-                #expect(try await client.keepAlive(lease.id) == 1)
+            while clock.now - renewing < .seconds(6) {
+                let ttl = try await client.keepAlive(lease.id)
+                #expect(ttl == 3, "a renewal \(clock.now - renewing) into the test answered TTL \(ttl)")
                 #expect(try await client.get("session") != nil, "the key vanished while its lease was kept alive")
                 try await Task.sleep(for: .milliseconds(250))
             }
 
-            #expect(try await client.keepAlive(lease.id) == 1)
+            #expect(try await client.keepAlive(lease.id) == 3)
             let lastRenewal = clock.now
-            let vanished = try await waitUntil(timeout: .seconds(6)) { try await client.get("session") == nil }
+            let vanished = try await waitUntil(timeout: .seconds(10)) { try await client.get("session") == nil }
             #expect(vanished, "the key outlived its lease")
-            print("etcd lease of 1 s: key gone \(clock.now - lastRenewal) after the last keep-alive")
+            let gone = clock.now - lastRenewal
+            print("etcd lease of 3 s: key gone \(gone) after the last keep-alive")
+            #expect(gone >= .seconds(2), "the key went \(gone) after a renewal of a 3-second lease")
             #expect(try await client.keepAlive(lease.id) == 0)
         }
     }
