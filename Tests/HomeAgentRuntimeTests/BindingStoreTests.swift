@@ -26,6 +26,16 @@ enum BindingSamples {
 
 @Suite("Binding store")
 struct BindingStoreTests {
+    /// Revocations at the edges of every field; two of them of one VM at two sites.
+    static let edgeRevocations: [Revocation] = [
+        Revocation(vm: MACAddress(0, 0, 0, 0, 0, 1), siteAddress: IPv4Address(rawValue: 0), sitePort: 0,
+                   trigger: .unspecified, timestamp: PMIPTimestamp(rawValue: 0)),
+        Revocation(vm: MACAddress(0, 0, 0, 0, 0, 1), siteAddress: IPv4Address(198, 18, 2, 2), sitePort: 5436,
+                   trigger: .interMAGHandoverSameAccessType, timestamp: PMIPTimestamp(rawValue: 0x8000_0000_0000_0001)),
+        Revocation(vm: MACAddress(rawValue: 0xFFFF_FFFF_FFFF)!, siteAddress: IPv4Address(rawValue: .max), sitePort: .max,
+                   trigger: RevocationTrigger(rawValue: .max), timestamp: PMIPTimestamp(rawValue: .max)),
+    ]
+
     /// Bindings at the edges of every field, one per framing.
     static let edgeBindings: [Binding] = [
         Binding(vm: MACAddress(0, 0, 0, 0, 0, 1), homeAddress: IPv4Address(rawValue: 0), siteName: "",
@@ -106,6 +116,24 @@ struct BindingStoreTests {
         #expect(try store.loadAll() == [binding])
         try store.apply(saving: [], deleting: [], preparing: [], unpreparing: [prepared[0].site.vm])
         #expect(try store.loadPreparations() == [prepared[1]])
+        #expect(try store.loadAll() == [binding], "bindings untouched")
+    }
+
+    @Test("Revocations owed to sites survive a reopen and go when settled, the bindings untouched")
+    func revocations() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/bindings.sqlite"
+        let binding = BindingSamples.binding(1)
+        do {
+            let store = try BindingStore(path: path)
+            try store.apply(saving: [binding], deleting: [], revoking: Self.edgeRevocations.reversed())
+        }
+        let store = try BindingStore(path: path)
+        #expect(try store.loadRevocations() == Self.edgeRevocations, "every field, ordered by VM and site")
+        var replaced = Self.edgeRevocations[1]
+        replaced.timestamp = PMIPTimestamp(rawValue: 42)
+        try store.apply(saving: [], deleting: [], revoking: [replaced], unrevoking: [Self.edgeRevocations[0].key])
+        #expect(try store.loadRevocations() == [replaced, Self.edgeRevocations[2]], "one VM's revocation at one site is replaced, not added")
         #expect(try store.loadAll() == [binding], "bindings untouched")
     }
 

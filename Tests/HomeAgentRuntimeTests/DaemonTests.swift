@@ -41,10 +41,10 @@ struct DaemonTests {
         let directory: String
         let port: UInt16
 
-        static func start(directory: String? = nil) async throws -> Running {
+        static func start(directory: String? = nil, port: UInt16? = nil) async throws -> Running {
             let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("glm-ha-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let port = UInt16.random(in: 20000...40000)
+            let port = port ?? UInt16.random(in: 20000...40000)
             let configuration = try HomeAgentConfiguration(yaml: yaml(port: port, database: "\(directory)/bindings.sqlite"), path: "test.yaml")
             let store = try BindingStore(path: configuration.database)
             let daemon = try await HomeAgentDaemon(configuration: configuration, store: store, dataPlane: nil,
@@ -107,6 +107,38 @@ struct DaemonTests {
         try await running.stop()
         let stored = try BindingStore(path: "\(running.directory)/bindings.sqlite").loadAll()
         #expect(stored.map(\.siteName) == ["site-b"], "stopping keeps the bindings")
+    }
+
+    @Test("a revocation unanswered at a stop is sent again by the next start, and settled by its BRA")
+    func revocationCarriedAcrossRestart() async throws {
+        let first = try await Running.start()
+        defer { first.remove() }
+        let a = try SiteSocket(address: Self.siteA, association: Self.keyA, home: Self.home, homePort: first.port)
+        let b = try SiteSocket(address: Self.siteB, association: Self.keyB, home: Self.home, homePort: first.port)
+        a.register(Self.vm)
+        _ = try #require(await a.receive())
+        b.register(Self.vm)
+        _ = try #require(await b.receive())
+        guard case .bindingRevocationIndication(let owed) = try #require(await a.receive()).message else { Issue.record("not a BRI"); return }
+        // Site A never answers; the agent stops with the revocation still owed.
+        try await first.stop()
+        let database = "\(first.directory)/bindings.sqlite"
+        #expect(try BindingStore(path: database).loadRevocations().map(\.siteAddress) == [Self.siteA])
+        while await a.receive(timeout: 0.1) != nil {}
+
+        let second = try await Running.start(directory: first.directory, port: first.port)
+        guard case .bindingRevocationIndication(let resent) = try #require(await a.receive()).message else {
+            Issue.record("the next start sent no BRI"); return
+        }
+        #expect(resent.trigger == owed.trigger)
+        #expect(resent.options.timestamp == owed.options.timestamp)
+        #expect(resent.options.mobileNodeIdentifier == .eui48(Self.vm))
+        a.send(.bindingRevocationAcknowledgement(BindingRevocationAcknowledgement(
+            status: .success, sequenceNumber: resent.sequenceNumber, options: [.mobileNodeIdentifier(.eui48(Self.vm))])))
+        try await Task.sleep(for: .milliseconds(100))
+        try await second.stop()
+        #expect(try BindingStore(path: database).loadRevocations().isEmpty, "the BRA settled it in the store")
+        #expect(try BindingStore(path: database).loadAll().map(\.siteName) == ["site-b"])
     }
 
     @Test("refusals: forged, unknown VM; malformed gets no reply; nothing changes")

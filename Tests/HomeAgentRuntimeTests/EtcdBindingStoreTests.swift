@@ -42,18 +42,22 @@ struct EtcdBindingStoreTests {
         return Store(etcd: etcd, client: client, keys: ClusterKeys(cluster: name))
     }
 
-    @Test("bindings and preparations at the edges of every field come back as committed")
+    @Test("bindings, preparations and revocations at the edges of every field come back as committed")
     func roundTrip() async throws {
         guard let store = try await Self.store("round-trip") else { return }
         let term = try await store.own(as: "m1")
         let bindings = BindingStoreTests.edgeBindings
         let preparation = Preparation(site: AwayVM(bindings[2]), siteName: "site-x", expiresAt: 1_750_000_123.5)
-        try await term.commit(BindingChanges(saving: bindings, preparing: [preparation]))
+        let revocations = BindingStoreTests.edgeRevocations
+        try await term.commit(BindingChanges(saving: bindings, preparing: [preparation], revoking: revocations.reversed()))
         #expect(try await term.storedBindings() == bindings.sorted { $0.vm < $1.vm })
         #expect(try await term.storedPreparations() == [preparation])
-        try await term.commit(BindingChanges(deleting: [bindings[0].vm, bindings[3].vm], unpreparing: [preparation.site.vm]))
+        #expect(try await term.storedRevocations() == revocations)
+        try await term.commit(BindingChanges(deleting: [bindings[0].vm, bindings[3].vm], unpreparing: [preparation.site.vm],
+                                             unrevoking: [revocations[0].key, revocations[2].key]))
         #expect(try await term.storedBindings() == [bindings[1], bindings[2], bindings[4]].sorted { $0.vm < $1.vm })
         #expect(try await term.storedPreparations().isEmpty)
+        #expect(try await term.storedRevocations() == [revocations[1]])
         // Any member reads them, serving or not.
         #expect(try await EtcdBindingStore.bindings(client: store.client, keys: store.keys).count == 3)
         await store.stop()

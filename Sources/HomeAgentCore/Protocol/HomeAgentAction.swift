@@ -25,6 +25,11 @@ public enum HomeAgentAction: Sendable {
     case persistPreparation(Preparation)
     /// Delete the VM's preparation durably.
     case unpersistPreparation(MACAddress)
+    /// Write the revocation owed to a site durably (with the binding changes of the same
+    /// batch), so that it is carried on after a restart or a takeover.
+    case persistRevocation(Revocation)
+    /// Delete the revocation durably: its BRA came, or it was given up.
+    case unpersistRevocation(RevocationKey)
     /// Something to log and count.
     case notice(HomeAgentNotice)
 }

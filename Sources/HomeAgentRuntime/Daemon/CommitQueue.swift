@@ -18,6 +18,8 @@ final class CommitQueue: Sendable {
         var changes: [MACAddress: Binding?]
         /// The final state of each VM's preparation the batch changed.
         var preparations: [MACAddress: Preparation?]
+        /// The final state of each revocation the batch changed: owed, or nil once settled.
+        var revocations: [RevocationKey: Revocation?] = [:]
         var replies: [(bytes: ByteBuffer, to: IPv4Address, port: UInt16)]
     }
 
@@ -67,17 +69,21 @@ final class CommitQueue: Sendable {
             guard !commits.isEmpty else { return }
             var changes: [MACAddress: Binding?] = [:]
             var preparations: [MACAddress: Preparation?] = [:]
+            var revocations: [RevocationKey: Revocation?] = [:]
             for commit in commits {
                 changes.merge(commit.changes) { _, newer in newer }
                 preparations.merge(commit.preparations) { _, newer in newer }
+                revocations.merge(commit.revocations) { _, newer in newer }
             }
-            if !changes.isEmpty || !preparations.isEmpty {
+            if !changes.isEmpty || !preparations.isEmpty || !revocations.isEmpty {
                 do {
                     try await store.commit(BindingChanges(
                         saving: changes.values.compactMap { $0 },
                         deleting: changes.compactMap { $0.value == nil ? $0.key : nil },
                         preparing: preparations.values.compactMap { $0 },
-                        unpreparing: preparations.compactMap { $0.value == nil ? $0.key : nil }))
+                        unpreparing: preparations.compactMap { $0.value == nil ? $0.key : nil },
+                        revoking: revocations.values.compactMap { $0 },
+                        unrevoking: revocations.compactMap { $0.value == nil ? $0.key : nil }))
                 } catch {
                     logger.error("binding changes not persisted; their acknowledgements are withheld",
                                  metadata: ["changes": "\(changes.count)", "store": "\(store.location)", "error": "\(error)"])

@@ -92,18 +92,21 @@ public actor HomeAgentDaemon {
     public func run() async throws {
         let restored = try await store.storedBindings()
         let preparations = try await store.storedPreparations()
+        let revocations = try await store.storedRevocations()
         if let dataPlane { try await dataPlane.start() }
         await perform(core.restore(restored, at: Self.now()))
         await perform(core.restorePreparations(preparations, at: Self.now()))
         logger.info("home agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
-            "bindings": "\(restored.count)", "store": "\(store.location)", "restart_counter": "\(core.restartCounter)"])
+            "bindings": "\(restored.count)", "revocations": "\(revocations.count)", "store": "\(store.location)", "restart_counter": "\(core.restartCounter)"])
         let inbox = self.inbox
         channel = try await SignalingChannel.bind(
             address: configuration.policy.address, port: configuration.listenPort, group: group) { datagram in
             inbox.submit(.event(.datagram(datagram.bytes, from: datagram.from, port: datagram.port, to: .any)))
         }
         channelBox.channel = channel
+        // The BRIs owed to sites go out once there is a socket to send them from.
+        await perform(core.restoreRevocations(revocations, at: Self.now()))
         armTimer()
         await inbox.drain { batch in await self.handle(batch) }
         alarm.cancel()
@@ -161,6 +164,10 @@ public actor HomeAgentDaemon {
                     commit.preparations[preparation.site.vm] = .some(preparation)
                 case .unpersistPreparation(let vm):
                     commit.preparations[vm] = .some(nil)
+                case .persistRevocation(let revocation):
+                    commit.revocations[revocation.key] = .some(revocation)
+                case .unpersistRevocation(let key):
+                    commit.revocations[key] = .some(nil)
                 case .attach(let vm):
                     try await dataPlane?.attach(vm)
                 case .move(let vm):
@@ -180,7 +187,7 @@ public actor HomeAgentDaemon {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])
             }
         }
-        if !commit.changes.isEmpty || !commit.preparations.isEmpty || !commit.replies.isEmpty {
+        if !commit.changes.isEmpty || !commit.preparations.isEmpty || !commit.revocations.isEmpty || !commit.replies.isEmpty {
             commits.submit(commit)
         }
     }

@@ -9,6 +9,8 @@ public protocol BindingPersistence: Sendable {
     func storedBindings() async throws -> [Binding]
     /// Every stored preparation, ordered by VM MAC.
     func storedPreparations() async throws -> [Preparation]
+    /// Every revocation still owed to a site, ordered by VM MAC and site.
+    func storedRevocations() async throws -> [Revocation]
     /// Makes a batch of changes durable, all of them or none.
     func commit(_ changes: BindingChanges) async throws
     /// The restart counter (RFC 5847 §3.3) this start announces in its Heartbeats.
@@ -17,19 +19,26 @@ public protocol BindingPersistence: Sendable {
     var location: String { get }
 }
 
-/// One batch of binding and preparation changes, committed together.
+/// One batch of binding, preparation and revocation changes, committed together.
 public struct BindingChanges: Sendable {
     public var saving: [Binding]
     public var deleting: [MACAddress]
     public var preparing: [Preparation]
     public var unpreparing: [MACAddress]
+    public var revoking: [Revocation]
+    public var unrevoking: [RevocationKey]
 
-    public init(saving: [Binding] = [], deleting: [MACAddress] = [], preparing: [Preparation] = [], unpreparing: [MACAddress] = []) {
+    public init(saving: [Binding] = [], deleting: [MACAddress] = [], preparing: [Preparation] = [], unpreparing: [MACAddress] = [],
+                revoking: [Revocation] = [], unrevoking: [RevocationKey] = []) {
         self.saving = saving
         self.deleting = deleting
         self.preparing = preparing
         self.unpreparing = unpreparing
+        self.revoking = revoking
+        self.unrevoking = unrevoking
     }
 
-    public var isEmpty: Bool { saving.isEmpty && deleting.isEmpty && preparing.isEmpty && unpreparing.isEmpty }
+    public var isEmpty: Bool {
+        saving.isEmpty && deleting.isEmpty && preparing.isEmpty && unpreparing.isEmpty && revoking.isEmpty && unrevoking.isEmpty
+    }
 }

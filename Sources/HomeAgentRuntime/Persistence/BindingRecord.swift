@@ -113,3 +113,26 @@ struct PreparationRecord: Codable, Equatable {
         return Preparation(site: site, siteName: siteName, expiresAt: expiresAt)
     }
 }
+
+/// A ``Revocation`` as an etcd value: the site hypervisor that still owes a BRA.
+struct RevocationRecord: Codable, Equatable {
+    var vm: String
+    var siteAddress: String
+    var sitePort: UInt16
+    var trigger: UInt8
+    var timestamp: UInt64
+
+    init(_ revocation: Revocation) {
+        vm = revocation.vm.description
+        siteAddress = revocation.siteAddress.description
+        sitePort = revocation.sitePort
+        trigger = revocation.trigger.rawValue
+        timestamp = revocation.timestamp.rawValue
+    }
+
+    func revocation() throws(BindingStoreError) -> Revocation {
+        let vm = try BindingRecord.mac(vm)
+        return Revocation(vm: vm, siteAddress: try BindingRecord.address(siteAddress, vm), sitePort: sitePort,
+                          trigger: RevocationTrigger(rawValue: trigger), timestamp: PMIPTimestamp(rawValue: timestamp))
+    }
+}

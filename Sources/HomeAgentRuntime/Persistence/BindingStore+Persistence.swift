@@ -13,10 +13,15 @@ extension BindingStore: BindingPersistence {
         try await onQueue { try self.loadPreparations() }
     }
 
+    public func storedRevocations() async throws -> [Revocation] {
+        try await onQueue { try self.loadRevocations() }
+    }
+
     public func commit(_ changes: BindingChanges) async throws {
         try await onQueue {
             try self.apply(saving: changes.saving, deleting: changes.deleting,
-                           preparing: changes.preparing, unpreparing: changes.unpreparing)
+                           preparing: changes.preparing, unpreparing: changes.unpreparing,
+                           revoking: changes.revoking, unrevoking: changes.unrevoking)
         }
     }
 

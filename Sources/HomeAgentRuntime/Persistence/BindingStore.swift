@@ -72,10 +72,13 @@ public final class BindingStore: Sendable {
     /// Stores `saving` and removes the bindings of `deleting` in one transaction, with
     /// one `fsync`: how a caller holding several changes (from a burst of updates)
     /// makes them durable together before announcing any of them.
-    /// Preparations (make-before-break) to store and to remove go in the same transaction.
+    /// Preparations (make-before-break) and revocations owed to sites, to store and to
+    /// remove, go in the same transaction.
     public func apply(saving: some Sequence<Binding>, deleting: some Sequence<MACAddress>,
                       preparing: some Sequence<Preparation> = [Preparation](),
-                      unpreparing: some Sequence<MACAddress> = [MACAddress]()) throws(BindingStoreError) {
+                      unpreparing: some Sequence<MACAddress> = [MACAddress](),
+                      revoking: some Sequence<Revocation> = [Revocation](),
+                      unrevoking: some Sequence<RevocationKey> = [RevocationKey]()) throws(BindingStoreError) {
         try write { db in
             let upsert = try db.cachedStatement(sql: BindingRow.upsertSQL)
             for binding in saving {
@@ -92,6 +95,22 @@ public final class BindingStore: Sendable {
             for vm in unpreparing {
                 try db.cachedStatement(sql: PreparationRow.deleteSQL).execute(arguments: [Int64(vm.rawValue)])
             }
+            for revocation in revoking {
+                try db.cachedStatement(sql: RevocationRow.upsertSQL).execute(arguments: RevocationRow.arguments(revocation))
+            }
+            for key in unrevoking {
+                try db.cachedStatement(sql: RevocationRow.deleteSQL).execute(arguments: RevocationRow.keyArguments(key))
+            }
+        }
+    }
+
+    /// Every stored revocation, ordered by VM MAC and site.
+    public func loadRevocations() throws(BindingStoreError) -> [Revocation] {
+        try read { db in
+            let rows = try Row.fetchCursor(db, sql: RevocationRow.selectSQL)
+            var revocations: [Revocation] = []
+            while let row = try rows.next() { revocations.append(try RevocationRow.decode(row)) }
+            return revocations
         }
     }
 
@@ -196,6 +215,9 @@ public final class BindingStore: Sendable {
         }
         migrator.registerMigration("preparations-v2") { db in
             try db.execute(sql: PreparationRow.createTableSQL)
+        }
+        migrator.registerMigration("revocations-v3") { db in
+            try db.execute(sql: RevocationRow.createTableSQL)
         }
         return migrator
     }

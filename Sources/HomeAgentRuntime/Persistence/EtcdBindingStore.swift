@@ -40,6 +40,12 @@ public final class EtcdBindingStore: BindingPersistence {
         }.sorted { $0.site.vm < $1.site.vm }
     }
 
+    public func storedRevocations() async throws -> [Revocation] {
+        try await client.range(prefix: keys.revocations).kvs.map { kv throws in
+            try Self.decode(RevocationRecord.self, kv).revocation()
+        }.sorted { $0.key < $1.key }
+    }
+
     /// Every binding stored under `keys`, as any member (serving or not) reads them.
     public static func bindings(client: EtcdClient, keys: ClusterKeys) async throws -> [Binding] {
         try await client.range(prefix: keys.bindings).kvs.map { kv throws in
@@ -59,6 +65,10 @@ public final class EtcdBindingStore: BindingPersistence {
             operations.append(.put(keys.preparation(preparation.site.vm), Array(try encoder.encode(PreparationRecord(preparation)))))
         }
         for vm in changes.unpreparing { operations.append(.delete(keys.preparation(vm))) }
+        for revocation in changes.revoking {
+            operations.append(.put(keys.revocation(revocation.key), Array(try encoder.encode(RevocationRecord(revocation)))))
+        }
+        for key in changes.unrevoking { operations.append(.delete(keys.revocation(key))) }
         var start = 0
         while start < operations.count {
             let end = min(start + Self.operationsPerTransaction, operations.count)
