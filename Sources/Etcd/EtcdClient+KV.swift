@@ -2,11 +2,29 @@
 extension EtcdClient {
     /// Every key that begins with `prefix`, in key order, with the revision read at.
     /// Linearizable: the answer reflects every change committed before the call.
-    public func range(prefix: String, timeout: Duration? = nil) async throws(EtcdError) -> (kvs: [KeyValue], revision: Int64) {
-        let answer: RangeAnswer = try await call("/v3/kv/range",
-                                                 RangeRequest(key: WireBytes(prefix), rangeEnd: WireBytes(prefixEnd(prefix))),
-                                                 timeout: timeout)
-        return (answer.kvs, answer.header.revision)
+    ///
+    /// Read in pages of at most `pageSize` keys, every page at the first page's revision,
+    /// so that a million keys neither make one huge answer nor mix two revisions. `page`
+    /// hears of each page as it arrives (a caller can decode one while the next is read);
+    /// `timeout` bounds each page's call.
+    public func range(prefix: String, pageSize: Int = 10_000, timeout: Duration? = nil,
+                      page: (@Sendable ([KeyValue]) -> Void)? = nil) async throws(EtcdError) -> (kvs: [KeyValue], revision: Int64) {
+        var kvs: [KeyValue] = []
+        var start = WireBytes(prefix)
+        var revision: Int64 = 0
+        while true {
+            let answer: RangeAnswer = try await call(
+                "/v3/kv/range",
+                RangeRequest(key: start, rangeEnd: WireBytes(prefixEnd(prefix)), limit: Int64(pageSize), revision: revision),
+                timeout: timeout)
+            if revision == 0 { revision = answer.header.revision }
+            page?(answer.kvs)
+            kvs += answer.kvs
+            guard answer.more, let last = answer.kvs.last else { break }
+            // The next page starts just after the last key read.
+            start = WireBytes(Array(last.key.utf8) + [0])
+        }
+        return (kvs, revision)
     }
 
     /// The key `key`, or nil if it does not exist.
@@ -39,10 +57,23 @@ extension EtcdClient {
 struct RangeRequest: Encodable {
     var key: WireBytes
     var rangeEnd: WireBytes?
+    /// At most this many keys; 0 for no limit.
+    var limit: Int64 = 0
+    /// Read at this revision; 0 for the latest.
+    var revision: Int64 = 0
 
     enum CodingKeys: String, CodingKey {
-        case key
+        case key, limit, revision
         case rangeEnd = "range_end"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encodeIfPresent(rangeEnd, forKey: .rangeEnd)
+        // 64-bit integers are strings in protobuf's JSON.
+        if limit != 0 { try container.encode(String(limit), forKey: .limit) }
+        if revision != 0 { try container.encode(String(revision), forKey: .revision) }
     }
 }
 
@@ -53,13 +84,16 @@ struct DeleteRequest: Encodable {
 struct RangeAnswer: Decodable {
     var header: ResponseHeader
     var kvs: [KeyValue]
+    /// Whether keys beyond the limit remain in the range.
+    var more: Bool
 
-    enum CodingKeys: String, CodingKey { case header, kvs }
+    enum CodingKeys: String, CodingKey { case header, kvs, more }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         header = try container.decodeIfPresent(ResponseHeader.self, forKey: .header) ?? ResponseHeader()
         kvs = try container.decodeIfPresent([KeyValue].self, forKey: .kvs) ?? []
+        more = try container.decodeIfPresent(Bool.self, forKey: .more) ?? false
     }
 }
 

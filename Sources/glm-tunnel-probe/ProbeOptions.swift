@@ -87,6 +87,8 @@ struct ProbeOptions {
           glm-tunnel-probe register --from ADDR --to ADDR [--port 5436] [--source-port P] --spi N --key HEX
                  --mac MAC [--lifetime UNITS] [--sequence N] [--wait S] [--linger S]
           glm-tunnel-probe announce --interface IF --mac MAC [--count N] [--interval-ms MS] [--guest-address ADDR]
+          glm-tunnel-probe register-stream --from ADDR --to ADDR [--port 5436] [--source-port P] --spi N --key HEX
+                 --mac FIRST-MAC [--count VMS] [--interval-ms MS] [--duration-s S] [--lifetime UNITS]
 
         """.utf8))
         exit(2)

@@ -19,6 +19,7 @@ do {
     case "tcp-source": try TrafficTools.tcpSource(options)
     case "register": try SiteEnd.register(options)
     case "announce": try SiteEnd.announce(options)
+    case "register-stream": try RegistrationStream.run(options)
     default: ProbeOptions.usage()
     }
 } catch {

@@ -16,6 +16,12 @@ struct ClusterFailoverTests {
     typealias Topology = FederationTopology
     static let vm = (mac: "52:54:00:01:00:01", address: "10.1.0.50", gateway: "10.1.0.1")
     static let B1 = Topology.Hypervisor(site: 2, index: 1)
+    /// VMs that only a registration stream from B1 registers (no traffic): 52:54:00:02:00:01
+    /// and up, at 10.1.0.101 and up.
+    static let streamVMs = 16
+    static let streamVMsYAML = (1...streamVMs).map {
+        "  - { mac: \"52:54:00:02:00:\(String(format: "%02x", $0))\", address: 10.1.0.\(100 + $0)/24, gateway: \(vm.gateway) }"
+    }.joined(separator: "\n")
 
     struct Tools {
         let lab: TestEnvironment.LabTools
@@ -103,6 +109,7 @@ struct ClusterFailoverTests {
                       - { name: site-b, hosts: [198.18.2.8/29], spi: 301, key-file: \(file("site-b.key")) }
                     vms:
                       - { mac: "\(ClusterFailoverTests.vm.mac)", address: \(ClusterFailoverTests.vm.address)/24, gateway: \(ClusterFailoverTests.vm.gateway) }
+                    \(ClusterFailoverTests.streamVMsYAML)
 
                     """
                 _ = index
@@ -261,6 +268,55 @@ struct ClusterFailoverTests {
                                                       [tools.lab.ping, "-c", "5", "-i", "0.1", "-W", "2", Self.vm.address],
                                                       timeout: .seconds(10))
             #expect(ping.succeeded, "the VM does not answer after the cluster's restart: \(ping.standardOutput)")
+        } catch {
+            Issue.record("\(error)\n\(cluster.logs())")
+        }
+        await cluster.stop()
+    }
+
+    @Test("registrations go on through a crash of the serving member: every binding acknowledged before, during or after it is in the new owner's cache")
+    func registrationsThroughFailover() async throws {
+        guard let tools = Self.tools() else { return }
+        let cluster = try await Cluster(tools)
+        do {
+            for name in Cluster.memberNames { try cluster.startMember(name) }
+            let first = try #require(await cluster.servingMember(), "no member serves:\n\(cluster.logs())")
+            let standby = try #require(Cluster.memberNames.first { $0 != first })
+            // B1 registers 16 VMs in turn, one PBU every 5 ms, for 5 s; the owner crashes
+            // 1.5 s in, while PBUs are in flight and commits under way.
+            let key = try String(contentsOfFile: cluster.file("site-b.key"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let stream = try cluster.topology.spawn(
+                cluster.topology.namespace(of: .hypervisor(Self.B1)),
+                [tools.lab.probe, "register-stream", "--from", Self.B1.wanAddress, "--to", Topology.clusterServiceAddress(site: 1),
+                 "--source-port", "5500", "--spi", "301", "--key", key, "--mac", "52:54:00:02:00:01",
+                 "--count", "\(Self.streamVMs)", "--interval-ms", "5", "--duration-s", "5"])
+            try await Task.sleep(for: .milliseconds(1500))
+            let index = Cluster.memberNames.firstIndex(of: first)! + 1
+            try await cluster.topology.crash(.clusterMember(site: 1, index: index))
+            let second = await cluster.servingMember(among: [standby], timeout: .seconds(10))
+            #expect(second == standby, "the standby did not take over:\n\(cluster.logs())")
+            #expect(await stream.waitForExit(timeout: .seconds(15)), "the registration stream did not end")
+
+            let output = stream.standardOutput
+            var acknowledged: [String: Int] = [:]
+            for line in output.split(separator: "\n") where line.hasPrefix("acknowledged ") {
+                let fields = line.split(separator: " ")
+                acknowledged[String(fields[1])] = Int(fields[2])
+            }
+            let summary = output.split(separator: "\n").last { $0.hasPrefix("sent ") }.map(String.init) ?? "no summary"
+            print("cluster failover under registrations: \(summary)")
+            #expect(acknowledged.count == Self.streamVMs, "VMs acknowledged: \(acknowledged.count)\n\(output.suffix(1500))")
+            #expect(summary.contains("refused 0"), "\(summary)")
+
+            let answer = try await ControlSocketClient.request("bindings", path: cluster.file("\(standby).sock"))
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
+            var cached: [String: Int] = [:]
+            for row in rows { if let vm = row["vm"] as? String { cached[vm] = row["sequenceNumber"] as? Int } }
+            for (vm, sequence) in acknowledged.sorted(by: { $0.key < $1.key }) {
+                // The cache holds the last acknowledged update or a later one (committed, its PBA lost in the crash).
+                #expect((cached[vm] ?? -1) >= sequence, "VM \(vm): acknowledged update \(sequence), cache has \(cached[vm].map(String.init) ?? "nothing")")
+            }
         } catch {
             Issue.record("\(error)\n\(cluster.logs())")
         }

@@ -101,6 +101,24 @@ struct EtcdClientTests {
         }
     }
 
+    @Test("a range larger than a page comes in pages, whole and in key order")
+    func pagedRange() async throws {
+        try await withCluster { _, client in
+            let names = (0..<25).map { String(format: "paged/%03d", $0) }
+            for name in names.shuffled() { try await client.put(name, bytes(name)) }
+            try await client.put("paged", bytes("not under paged/"))
+            try await client.put("paged0", bytes("after the range"))
+            let pages = Mutex<[Int]>([])
+            let read = try await client.range(prefix: "paged/", pageSize: 7) { kvs in pages.withLock { $0.append(kvs.count) } }
+            #expect(read.kvs.map(\.key) == names)
+            #expect(read.kvs.map(\.value) == names.map(bytes))
+            #expect(pages.withLock { $0 } == [7, 7, 7, 4])
+            // A page size that divides the range: the last page is full and says nothing more.
+            #expect(try await client.range(prefix: "paged/", pageSize: 5).kvs.count == 25)
+            #expect(try await client.range(prefix: "paged/", pageSize: 25).kvs.count == 25)
+        }
+    }
+
     @Test("a short lease's key stays while keep-alives run and vanishes once they stop")
     func leaseExpires() async throws {
         try await withCluster { _, client in

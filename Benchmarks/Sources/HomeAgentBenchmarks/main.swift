@@ -17,7 +17,7 @@ import NIOPosix
 //    The same through a cluster member's store, a one-member etcd on this host (fsync on
 //    each commit, as etcd does), when `etcd` is installed.
 // 2. The binding cache at 1,000,000 VMs: memory per binding, lookup time, and restoring
-//    them from SQLite as a start does.
+//    them as a start does, from SQLite and (with etcd) from a cluster's store.
 
 let arguments = CommandLine.arguments
 let duration = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
@@ -103,37 +103,15 @@ print("""
 """)
 
 // The same through etcd: a one-member etcd on this host, the daemon a member that owns the cluster.
-if let etcd = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: etcd)
-    process.arguments = ["--data-dir", "\(directory)/etcd", "--listen-client-urls", "http://127.0.0.1:23379",
-                         "--advertise-client-urls", "http://127.0.0.1:23379", "--listen-peer-urls", "http://127.0.0.1:23380",
-                         "--initial-advertise-peer-urls", "http://127.0.0.1:23380",
-                         "--initial-cluster", "default=http://127.0.0.1:23380", "--log-level", "error"]
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    defer { process.terminate(); process.waitUntilExit() }
-    let client = EtcdClient(configuration: .init(endpoints: ["http://127.0.0.1:23379"]),
-                            eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-    var term: Int64?
-    for _ in 0..<100 where term == nil {
-        let owner = Array("{\"member\":\"bench\",\"peerAddress\":\"127.0.0.1\",\"since\":0}".utf8)
-        term = try? await client.transaction(Transaction(compare: [.createRevision("/glm/bench/owner", .equal, 0)],
-                                                         success: [.put("/glm/bench/owner", owner)])).revision
-        if term == nil { try await Task.sleep(for: .milliseconds(100)) }
-    }
-    if let term {
-        let store = EtcdBindingStore(client: client, keys: ClusterKeys(cluster: "bench"), term: term)
-        let (etcdRate, etcdBound) = try await transactions(store: store)
-        print("""
-          home-agent PBU→PBA       \(format(etcdRate)) transactions/s  (\(format(100 * etcdRate / echoRate))% of the baseline; \(etcdBound) VMs bound; etcd, one member on this host)
-        """)
-    } else {
-        print("  etcd did not start; the cluster's store is not measured")
-    }
-    await client.shutdown()
+let etcd = try await BenchEtcd.start(directory: directory)
+if let etcd {
+    let store = EtcdBindingStore(client: etcd.client, keys: ClusterKeys(cluster: "bench"), term: etcd.term)
+    let (etcdRate, etcdBound) = try await transactions(store: store)
+    print("""
+      home-agent PBU→PBA       \(format(etcdRate)) transactions/s  (\(format(100 * etcdRate / echoRate))% of the baseline; \(etcdBound) VMs bound; etcd, one member on this host)
+    """)
 } else {
-    print("  etcd is not installed (scripts/install-deps.sh installs it): the cluster's store is not measured")
+    print("  etcd is not installed or did not start (scripts/install-deps.sh installs it): the cluster's store is not measured")
 }
 
 // MARK: 2. The binding cache at scale
@@ -158,14 +136,19 @@ let bigStore = try BindingStore(path: "\(directory)/big.sqlite")
 let saveStart = Date()
 try bigStore.saveAll(bindings)
 let saveSeconds = Date().timeIntervalSince(saveStart)
-bindings = []
+
+/// Restores the cache from `store` as a start does (read, rebuild the cache and its
+/// timers): seconds taken, bindings restored.
+func restore(from store: any BindingPersistence) async throws -> (seconds: Double, count: Int, core: HomeAgentCore) {
+    let start = Date()
+    let loaded = try await store.storedBindings()
+    var core = HomeAgentCore(policy: policy, restartCounter: 1)
+    _ = core.restore(loaded, at: now)
+    return (Date().timeIntervalSince(start), core.bindings.count, core)
+}
 
 let before = residentBytes()
-let restoreStart = Date()
-let loaded = try bigStore.loadAll()
-var core = HomeAgentCore(policy: policy, restartCounter: 1)
-_ = core.restore(loaded, at: now)
-let restoreSeconds = Date().timeIntervalSince(restoreStart)
+var (restoreSeconds, restored, core) = try await restore(from: bigStore)
 let after = residentBytes()
 
 var found = 0
@@ -177,9 +160,45 @@ for _ in 0..<lookups {
     if core.bindings[vmMAC(index % cacheSize)] != nil { found += 1 }
 }
 let lookupNanoseconds = Date().timeIntervalSince(lookupStart) * 1e9 / Double(lookups)
+core = HomeAgentCore(policy: policy, restartCounter: 1)
 print("""
   write \(cacheSize) bindings to SQLite (one transaction)   \(format(saveSeconds, 2)) s
-  restore at start (read SQLite + rebuild cache + timers)   \(format(restoreSeconds, 2)) s
+  restore at start from SQLite (read + rebuild cache + timers) \(format(restoreSeconds, 2)) s  (\(restored) bindings)
   memory per binding (resident, cache + timers + loaded rows) \(format(Double(after - before) / Double(cacheSize))) bytes
   lookup by MAC (random)                                    \(format(lookupNanoseconds)) ns  (\(found) found)
 """)
+
+if let etcd {
+    // The same bindings in etcd, as a cluster's store holds them: committed in fenced
+    // transactions, several at a time, then restored as a member taking over does.
+    let keys = ClusterKeys(cluster: "bench-restore")
+    let writeStart = Date()
+    try await etcd.claim(keys)
+    let fenced = EtcdBindingStore(client: etcd.client, keys: keys, term: try await etcd.term(keys))
+    let chunk = EtcdBindingStore.operationsPerTransaction
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        for _ in 0..<16 {
+            let range = next..<min(next + chunk, bindings.count)
+            guard !range.isEmpty else { break }
+            next = range.upperBound
+            let part = Array(bindings[range])
+            group.addTask { try await fenced.commit(BindingChanges(saving: part)) }
+        }
+        while try await group.next() != nil {
+            let range = next..<min(next + chunk, bindings.count)
+            guard !range.isEmpty else { continue }
+            next = range.upperBound
+            let part = Array(bindings[range])
+            group.addTask { try await fenced.commit(BindingChanges(saving: part)) }
+        }
+    }
+    let writeSeconds = Date().timeIntervalSince(writeStart)
+    bindings = []
+    let (etcdSeconds, etcdRestored, _) = try await restore(from: fenced)
+    print("""
+      write \(cacheSize) bindings to etcd (fenced transactions of \(chunk), 16 at a time) \(format(writeSeconds, 2)) s
+      restore at start from etcd (paged range + decode + rebuild cache + timers) \(format(etcdSeconds, 2)) s  (\(etcdRestored) bindings)
+    """)
+    await etcd.stop()
+}

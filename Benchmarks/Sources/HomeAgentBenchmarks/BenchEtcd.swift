@@ -1,0 +1,60 @@
+import Etcd
+import Foundation
+import HomeAgentRuntime
+import NIOPosix
+
+/// A one-member etcd on this host for the benchmarks (its data on this disk, fsync on
+/// every commit as etcd does), a client, and the owner key of the cluster `bench`.
+struct BenchEtcd {
+    let process: Process
+    let client: EtcdClient
+    /// The creation revision of `/glm/bench/owner`: the term that fences the store's commits.
+    let term: Int64
+
+    static func start(directory: String) async throws -> BenchEtcd? {
+        guard let path = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--data-dir", "\(directory)/etcd", "--listen-client-urls", "http://127.0.0.1:23379",
+                             "--advertise-client-urls", "http://127.0.0.1:23379", "--listen-peer-urls", "http://127.0.0.1:23380",
+                             "--initial-advertise-peer-urls", "http://127.0.0.1:23380",
+                             "--initial-cluster", "default=http://127.0.0.1:23380", "--log-level", "error",
+                             // A million bindings and their history exceed the default 2 GiB quota's comfort.
+                             "--quota-backend-bytes", "\(8 << 30)"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let client = EtcdClient(configuration: .init(endpoints: ["http://127.0.0.1:23379"]),
+                                eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let bench = BenchEtcd(process: process, client: client, term: 0)
+        for _ in 0..<100 {
+            if (try? await bench.claim(ClusterKeys(cluster: "bench"))) != nil,
+               let term = try? await bench.term(ClusterKeys(cluster: "bench")) {
+                return BenchEtcd(process: process, client: client, term: term)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await bench.stop()
+        return nil
+    }
+
+    /// Creates the cluster's owner key, as a member taking it over does.
+    func claim(_ keys: ClusterKeys) async throws {
+        let owner = Array("{\"member\":\"bench\",\"peerAddress\":\"127.0.0.1\",\"since\":0}".utf8)
+        _ = try await client.transaction(Transaction(compare: [.createRevision(keys.owner, .equal, 0)],
+                                                     success: [.put(keys.owner, owner)]))
+    }
+
+    /// The owner key's creation revision.
+    func term(_ keys: ClusterKeys) async throws -> Int64 {
+        guard let owner = try await client.get(keys.owner) else { throw EtcdError.malformed("\(keys.owner) does not exist") }
+        return owner.createRevision
+    }
+
+    func stop() async {
+        await client.shutdown()
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
