@@ -309,6 +309,9 @@ struct ClusterFailoverTests {
             #expect(acknowledged.count == Self.streamVMs, "VMs acknowledged: \(acknowledged.count)\n\(output.suffix(1500))")
             #expect(summary.contains("refused 0"), "\(summary)")
 
+            // The new owner restored the bindings from its mirror (the watch), not by reading etcd again.
+            let standbyLog = cluster.members[standby]?.standardError ?? ""
+            #expect(standbyLog.contains("restored_from=mirror"), "\(standbyLog.suffix(2000))")
             let answer = try await ControlSocketClient.request("bindings", path: cluster.file("\(standby).sock"))
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
             var cached: [String: Int] = [:]

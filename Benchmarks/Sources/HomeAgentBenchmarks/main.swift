@@ -30,6 +30,13 @@ func residentBytes() -> Int {
     return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
+/// CPU seconds this process (daemon and load client) has used, user + system.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
 let home = IPv4Address(127, 0, 0, 1)
@@ -106,9 +113,13 @@ print("""
 let etcd = try await BenchEtcd.start(directory: directory)
 if let etcd {
     let store = EtcdBindingStore(client: etcd.client, keys: ClusterKeys(cluster: "bench"), term: etcd.term)
+    let etcdCPU = etcd.cpuSeconds, ownCPU = processCPUSeconds()
     let (etcdRate, etcdBound) = try await transactions(store: store)
+    // Where the two cores went: etcd's own share tells whether the store or the agent bounds the rate.
+    let etcdUsed = etcd.cpuSeconds - etcdCPU, ownUsed = processCPUSeconds() - ownCPU
     print("""
       home-agent PBU→PBA       \(format(etcdRate)) transactions/s  (\(format(100 * etcdRate / echoRate))% of the baseline; \(etcdBound) VMs bound; etcd, one member on this host)
+                               CPU in those \(format(duration)) s: etcd \(format(etcdUsed, 1)) s, agent and client \(format(ownUsed, 1)) s
     """)
 } else {
     print("  etcd is not installed or did not start (scripts/install-deps.sh installs it): the cluster's store is not measured")
@@ -196,9 +207,23 @@ if let etcd {
     let writeSeconds = Date().timeIntervalSince(writeStart)
     bindings = []
     let (etcdSeconds, etcdRestored, _) = try await restore(from: fenced)
+    // Where a restore's time goes: the paged range alone, then decoding its values.
+    let rangeStart = Date()
+    let etcdBefore = etcd.cpuSeconds, ownBefore = processCPUSeconds()
+    let read = try await etcd.client.range(prefix: keys.bindings)
+    let rangeSeconds = Date().timeIntervalSince(rangeStart)
+    let rangeEtcdCPU = etcd.cpuSeconds - etcdBefore, rangeOwnCPU = processCPUSeconds() - ownBefore
+    let decodeStart = Date()
+    let decoded = try EtcdBindingStore.decodeBindings(read.kvs)
+    let decodeSeconds = Date().timeIntervalSince(decodeStart)
+    // A member taking over already holds them, in its mirror (the watch): it only rebuilds.
+    let takeover = EtcdBindingStore(client: etcd.client, keys: keys, term: fenced.term, bindingsAtStart: decoded)
+    let (takeoverSeconds, takeoverRestored, _) = try await restore(from: takeover)
     print("""
       write \(cacheSize) bindings to etcd (fenced transactions of \(chunk), 16 at a time) \(format(writeSeconds, 2)) s
       restore at start from etcd (paged range + decode + rebuild cache + timers) \(format(etcdSeconds, 2)) s  (\(etcdRestored) bindings)
+        of which: paged range \(format(rangeSeconds, 2)) s (CPU: etcd \(format(rangeEtcdCPU, 2)) s, this process \(format(rangeOwnCPU, 2)) s), decoding \(format(decodeSeconds, 2)) s
+      restore at a takeover (bindings mirrored by the watch; rebuild cache + timers) \(format(takeoverSeconds, 2)) s  (\(takeoverRestored) bindings)
     """)
     await etcd.stop()
 }

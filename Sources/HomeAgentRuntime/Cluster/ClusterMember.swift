@@ -310,7 +310,13 @@ public actor ClusterMember {
 
     private func startServing(term: Int64) async {
         let started = Self.now()
-        let store = EtcdBindingStore(client: client, keys: keys, term: term)
+        // The mirror holds the bindings of the term's start once its watch has passed the
+        // owner key's creation; else (a lagging watch) the daemon reads etcd.
+        let mirrored = await mirror.bindings(asOf: term, timeout: .milliseconds(500))
+        if mirrored == nil {
+            logger.notice("the binding mirror has not reached the term yet; reading every binding from etcd", metadata: ["term": "\(term)"])
+        }
+        let store = EtcdBindingStore(client: client, keys: keys, term: term, bindingsAtStart: mirrored)
         do {
             let serving = try await ServingTerm.start(
                 term: term, configuration: configuration, store: store, dataPlane: makeDataPlane(), address: address,
@@ -325,6 +331,7 @@ public actor ClusterMember {
             let bindings = await serving.daemon.bindings().count
             logger.notice("serving the cluster", metadata: [
                 "term": "\(term)", "address": "\(configuration.policy.address)", "bindings": "\(bindings)",
+                "restored_from": "\(mirrored == nil ? "etcd" : "mirror")",
                 "start_ms": "\(Int((Self.now() - started) * 1000))"])
         } catch {
             logger.error("could not serve the cluster; stepping down", metadata: ["term": "\(term)", "error": "\(error)"])

@@ -2,6 +2,7 @@ import Etcd
 import Foundation
 import GLMWire
 import HomeAgentCore
+import Synchronization
 
 /// The binding cache in etcd, for the member of a cluster that serves it now.
 ///
@@ -22,16 +23,22 @@ public final class EtcdBindingStore: BindingPersistence {
     /// of its acknowledgements leaves.
     public static let operationsPerTransaction = 120
 
-    public init(client: EtcdClient, keys: ClusterKeys, term: Int64) {
+    /// The bindings as of the term's start when the caller already holds them (a member's
+    /// mirror, kept by a watch): the daemon restores those instead of reading etcd.
+    private let bindingsAtStart: [Binding]?
+
+    public init(client: EtcdClient, keys: ClusterKeys, term: Int64, bindingsAtStart: [Binding]? = nil) {
         self.client = client
         self.keys = keys
         self.term = term
+        self.bindingsAtStart = bindingsAtStart
     }
 
     public var location: String { "etcd \(client.configuration.endpoints.joined(separator: ",")) \(keys.root)" }
 
     public func storedBindings() async throws -> [Binding] {
-        try await Self.bindings(client: client, keys: keys)
+        if let bindingsAtStart { return bindingsAtStart }
+        return try await Self.bindings(client: client, keys: keys)
     }
 
     public func storedPreparations() async throws -> [Preparation] {
@@ -48,9 +55,35 @@ public final class EtcdBindingStore: BindingPersistence {
 
     /// Every binding stored under `keys`, as any member (serving or not) reads them.
     public static func bindings(client: EtcdClient, keys: ClusterKeys) async throws -> [Binding] {
-        try await client.range(prefix: keys.bindings).kvs.map { kv throws in
-            try decode(BindingRecord.self, kv).binding()
-        }.sorted { $0.vm < $1.vm }
+        try decodeBindings(try await client.range(prefix: keys.bindings).kvs)
+    }
+
+    /// The bindings that values read from `bindings/` hold, ordered by VM MAC: decoded in
+    /// parts on every core (a million take seconds on one).
+    public static func decodeBindings(_ kvs: [KeyValue]) throws -> [Binding] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, kvs.count / 4096))
+        let size = (kvs.count + parts - 1) / max(parts, 1)
+        let results = Mutex<[Int: Result<[Binding], BindingStoreError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let decoder = JSONDecoder()
+            var decoded: [Binding] = []
+            decoded.reserveCapacity(size)
+            let result = Result { () throws(BindingStoreError) -> [Binding] in
+                for kv in kvs[min(part * size, kvs.count)..<min((part + 1) * size, kvs.count)] {
+                    decoded.append(try decode(BindingRecord.self, kv, with: decoder).binding())
+                }
+                return decoded
+            }
+            results.withLock { $0[part] = result }
+        }
+        var bindings: [Binding] = []
+        bindings.reserveCapacity(kvs.count)
+        for part in 0..<parts {
+            guard let result = results.withLock({ $0[part] }) else { continue }
+            bindings += try result.get()
+        }
+        // Keys are MACs as text, in key order already; sorted here by the MAC's value.
+        return bindings.sorted { $0.vm < $1.vm }
     }
 
     public func commit(_ changes: BindingChanges) async throws {
@@ -109,9 +142,9 @@ public final class EtcdBindingStore: BindingPersistence {
         return value
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ kv: KeyValue) throws(BindingStoreError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ kv: KeyValue, with decoder: JSONDecoder = JSONDecoder()) throws(BindingStoreError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(kv.value))
+            return try decoder.decode(type, from: Data(kv.value))
         } catch {
             throw BindingRecord.damaged("\(kv.key): \(error)")
         }
