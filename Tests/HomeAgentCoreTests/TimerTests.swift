@@ -103,6 +103,36 @@ struct TimerTests {
         #expect(restarted.nextDeadline != nil)
     }
 
+    @Test("restored bindings expire in the order of their lifetimes, each when its grace ends, however they were stored")
+    func restoredExpireInOrder() {
+        let count = 500
+        let site = Harness.makeSite("site-a", 1, spi: 0x101)
+        let vms = (0..<count).map { index in
+            VMPolicy(mac: MACAddress(rawValue: 0x5254_0001_0000 + UInt64(index))!,
+                     address: IPv4Address(rawValue: 0x0a0a_0000 + UInt32(index) + 1), prefixLength: 16, gateway: Harness.gateway)
+        }
+        var core = HomeAgentCore(policy: Harness.policy(sites: [site], vms: vms), restartCounter: 2)
+        var generator = SystemRandomNumberGenerator()
+        let restored = vms.map { vm in
+            let expiresAt = t + Double.random(in: 1...1000, using: &generator).rounded()
+            return Binding(vm: vm.mac, homeAddress: vm.address, siteName: "site-a", siteAddress: site.address, sitePort: 5436,
+                           timestamp: PMIPTimestamp(secondsSince1970: t)!, sequenceNumber: 1, lifetime: expiresAt - t,
+                           registeredAt: t, expiresAt: expiresAt, framing: .bare)
+        }.shuffled()
+        _ = core.restore(restored, at: t)
+        let grace = HomeAgentTimers().minDelayBeforeDelete
+        var removed: [(vm: MACAddress, at: Double)] = []
+        while let due = core.nextDeadline, due <= t + 2000 {
+            for case .notice(.bindingRemoved(let binding, .expired)) in core.handle(.timer, at: due) {
+                removed.append((binding.vm, due))
+            }
+        }
+        #expect(removed.count == count)
+        let expiry = Dictionary(uniqueKeysWithValues: restored.map { ($0.vm, $0.expiresAt) })
+        #expect(removed.allSatisfy { $0.at == expiry[$0.vm]! + grace }, "each removed when its grace ends")
+        #expect(zip(removed, removed.dropFirst()).allSatisfy { $0.at <= $1.at }, "in the order of their expiries")
+    }
+
     @Test("a reload keeps bindings the new policy allows and revokes the rest")
     func reload() {
         var harness = Harness()

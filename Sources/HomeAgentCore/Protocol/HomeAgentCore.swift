@@ -49,6 +49,8 @@ public struct HomeAgentCore: Sendable {
         actions.reserveCapacity(restored.count)
         bindings.reserveCapacity(bindings.count + restored.count)
         acceptedTimestamps.reserveCapacity(acceptedTimestamps.count + restored.count)
+        var expiries: [(key: Deadline, deadline: Double)] = []
+        expiries.reserveCapacity(restored.count)
         for binding in restored {
             guard let vm = policy.vm(mac: binding.vm), let site = policy.site(at: binding.siteAddress),
                   vm.allows(site: site.name) else {
@@ -58,10 +60,11 @@ public struct HomeAgentCore: Sendable {
             }
             bindings[binding.vm] = binding
             acceptedTimestamps[binding.vm] = binding.timestamp
-            deadlines.insert(.expiry(binding.vm), at: binding.expiresAt)
+            expiries.append((.expiry(binding.vm), binding.expiresAt))
             schedulePeer(binding.siteAddress, at: now, delay: 0)
             actions.append(.attach(AwayVM(binding)))
         }
+        deadlines.insert(contentsOf: expiries)
         return actions
     }
 
