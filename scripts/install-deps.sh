@@ -13,6 +13,8 @@ packages+=(nftables util-linux)
 # The home agents' cluster store: etcd (server and etcdctl) for the cluster tests and
 # `make demo-cluster`.
 packages+=(etcd-server etcd-client)
+# Certificates for the test of etcd over TLS.
+packages+=(openssl)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -26,8 +26,10 @@ public final class EtcdCluster: @unchecked Sendable {
         /// `["ip", "netns", "exec", "ns1"]`; empty to run it directly.
         public let commandPrefix: [String]
         public let dataFolder: String
+        /// Whether clients reach it over TLS.
+        public let secure: Bool
 
-        public var clientURL: String { "http://\(Self.host(address)):\(clientPort)" }
+        public var clientURL: String { "\(secure ? "https" : "http")://\(Self.host(address)):\(clientPort)" }
         public var peerURL: String { "http://\(Self.host(address)):\(peerPort)" }
 
         private static func host(_ address: String) -> String { address.contains(":") ? "[\(address)]" : address }
@@ -58,6 +60,8 @@ public final class EtcdCluster: @unchecked Sendable {
     private let etcd: String
     private let etcdctl: String
     private let arguments: [[String]]
+    /// How `etcdctl` reaches a member: nothing, or the CA and a client certificate.
+    private let clientArguments: [String]
     /// The folder holding the members' data folders, removed by ``stop()`` when the
     /// cluster chose it.
     private let ownedFolder: String?
@@ -74,6 +78,7 @@ public final class EtcdCluster: @unchecked Sendable {
                              addresses: [String] = ["127.0.0.1"],
                              commandPrefixes: [[String]] = [[]],
                              folder: String? = nil,
+                             tls: TLSFiles? = nil,
                              heartbeatInterval: Duration = .milliseconds(25),
                              electionTimeout: Duration = .milliseconds(250),
                              readyWithin: Duration = .seconds(30)) async throws -> EtcdCluster {
@@ -95,11 +100,11 @@ public final class EtcdCluster: @unchecked Sendable {
             let ports = reservePorts(2, on: address)
             return Member(name: "m\(index)", address: address, clientPort: ports[0], peerPort: ports[1],
                           commandPrefix: commandPrefixes[commandPrefixes.count == 1 ? 0 : index],
-                          dataFolder: "\(base)/\(token)-m\(index)")
+                          dataFolder: "\(base)/\(token)-m\(index)", secure: tls != nil)
         }
         let cluster = EtcdCluster(members: members, etcd: etcd, etcdctl: etcdctl, token: token,
                                   heartbeatInterval: heartbeatInterval, electionTimeout: electionTimeout,
-                                  ownedFolder: folder == nil ? base : nil)
+                                  tls: tls, ownedFolder: folder == nil ? base : nil)
         do {
             for index in members.indices { try cluster.launch(index) }
             try await cluster.waitUntilHealthy(members.indices, within: readyWithin)
@@ -111,11 +116,17 @@ public final class EtcdCluster: @unchecked Sendable {
     }
 
     private init(members: [Member], etcd: String, etcdctl: String, token: String,
-                 heartbeatInterval: Duration, electionTimeout: Duration, ownedFolder: String?) {
+                 heartbeatInterval: Duration, electionTimeout: Duration, tls: TLSFiles?, ownedFolder: String?) {
         self.members = members
         self.etcd = etcd
         self.etcdctl = etcdctl
         self.ownedFolder = ownedFolder
+        clientArguments = tls.map { ["--cacert", $0.caFile, "--cert", $0.clientCertificateFile, "--key", $0.clientKeyFile] } ?? []
+        // Clients must present a certificate the CA signed; peers talk in the clear here.
+        let serverArguments = tls.map {
+            ["--cert-file", $0.serverCertificateFile, "--key-file", $0.serverKeyFile,
+             "--trusted-ca-file", $0.caFile, "--client-cert-auth"]
+        } ?? []
         processes = Mutex(Array(repeating: nil, count: members.count))
         let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         arguments = members.map { member in
@@ -131,7 +142,7 @@ public final class EtcdCluster: @unchecked Sendable {
              "--heartbeat-interval", "\(Self.milliseconds(heartbeatInterval))",
              "--election-timeout", "\(Self.milliseconds(electionTimeout))",
              "--logger", "zap",
-             "--log-outputs", "stderr"]
+             "--log-outputs", "stderr"] + serverArguments
         }
     }
 
@@ -156,7 +167,7 @@ public final class EtcdCluster: @unchecked Sendable {
             let (executable, command) = try invocation(
                 of: index, etcdctl,
                 ["--endpoints", members[index].clientURL, "--dial-timeout", "1s", "--command-timeout", "2s",
-                 "endpoint", "status", "--write-out", "json"])
+                 "endpoint", "status", "--write-out", "json"] + clientArguments)
             let run = try await ProgramRun.run(executable, command, timeout: .seconds(5))
             guard run.succeeded,
                   let answer = try? JSONDecoder().decode([EndpointStatus].self, from: Data(run.standardOutput.utf8)).first
@@ -203,7 +214,8 @@ public final class EtcdCluster: @unchecked Sendable {
                 }
                 let (executable, command) = try invocation(
                     of: index, etcdctl,
-                    ["--endpoints", members[index].clientURL, "--dial-timeout", "1s", "--command-timeout", "2s", "endpoint", "health"])
+                    ["--endpoints", members[index].clientURL, "--dial-timeout", "1s", "--command-timeout", "2s", "endpoint", "health"]
+                        + clientArguments)
                 let check = try await ProgramRun.run(executable, command, timeout: .seconds(5))
                 if check.succeeded {
                     waiting.removeAll { $0 == index }
@@ -316,7 +328,7 @@ extension EtcdCluster {
     }
 
     /// `name` on PATH or in the sbin folders.
-    private static func locate(_ name: String) -> String? {
+    static func locate(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         let folders = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
         return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }

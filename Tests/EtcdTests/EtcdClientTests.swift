@@ -119,6 +119,40 @@ struct EtcdClientTests {
         }
     }
 
+    @Test("over TLS: a client with the cluster's CA and a certificate it signed works; without a certificate, or trusting another CA, it is refused")
+    func tls() async throws {
+        guard TestEnvironment.require(EtcdCluster.etcdPath != nil && EtcdCluster.etcdctlPath != nil,
+                                      "etcd is not installed (scripts/install-deps.sh installs etcd-server and etcd-client)")
+        else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glm-etcd-tls-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try await EtcdCluster.TLSFiles.generate(in: folder + "/ca")
+        let stranger = try await EtcdCluster.TLSFiles.generate(in: folder + "/other", name: "another-ca")
+        let cluster = try await EtcdCluster.start(members: 1, tls: files)
+        defer { cluster.stop() }
+        #expect(cluster.clientURLs.allSatisfy { $0.hasPrefix("https://") })
+
+        func client(ca: String, certificate: String?, key: String?) throws -> EtcdClient {
+            EtcdClient(configuration: .init(endpoints: cluster.clientURLs,
+                                            tls: try EtcdClient.Configuration.tls(caFile: ca, certificateFile: certificate, keyFile: key)),
+                       eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        }
+        let trusted = try client(ca: files.caFile, certificate: files.clientCertificateFile, key: files.clientKeyFile)
+        try await trusted.put("secure/key", bytes("over TLS"))
+        #expect(try await trusted.get("secure/key")?.value == bytes("over TLS"))
+        let lease = try await trusted.grantLease(ttl: 5)
+        #expect(try await trusted.keepAlive(lease.id) == 5)
+        await trusted.shutdown()
+
+        let anonymous = try client(ca: files.caFile, certificate: nil, key: nil)
+        await #expect(throws: EtcdError.self, "a client without a certificate") { try await anonymous.get("secure/key") }
+        await anonymous.shutdown()
+
+        let misled = try client(ca: stranger.caFile, certificate: stranger.clientCertificateFile, key: stranger.clientKeyFile)
+        await #expect(throws: EtcdError.self, "a client trusting another CA") { try await misled.get("secure/key") }
+        await misled.shutdown()
+    }
+
     @Test("a short lease's key stays while keep-alives run and vanishes once they stop")
     func leaseExpires() async throws {
         try await withCluster { _, client in
