@@ -1,3 +1,4 @@
+import AgentRuntime
 import ArgumentParser
 import HomeAgentRuntime
 
@@ -6,6 +7,7 @@ struct HomeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "home-agent",
         abstract: "The GLM home agent: anchors the VMs of an origin site while they run elsewhere.",
+        version: GLMVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, BindingsCommand.self, NotifyCommand.self]
     )
 }

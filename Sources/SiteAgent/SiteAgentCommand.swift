@@ -7,6 +7,7 @@ struct SiteAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site-agent",
         abstract: "The GLM site agent: notices VMs arriving on this hypervisor host and registers them with their home agents.",
+        version: GLMVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, NotifyCommand.self, StatusCommand.self]
     )
 }

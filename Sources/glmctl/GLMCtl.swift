@@ -1,3 +1,4 @@
+import AgentRuntime
 import ArgumentParser
 
 @main
@@ -5,6 +6,7 @@ struct GLMCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glmctl",
         abstract: "The GLM operator's tool.",
+        version: GLMVersion.current,
         subcommands: [DecodeCommand.self, BindingsCommand.self, ClusterCommand.self]
     )
 }

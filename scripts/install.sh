@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# `make install`: builds home-agent, site-agent and glmctl in release with the Swift
+# runtime linked statically (a host needs no Swift toolchain to run them), and installs
+# them with what an operator needs around them:
+#
+#   $PREFIX/bin/{home-agent,site-agent,glmctl}
+#   $PREFIX/lib/systemd/system/glm-{home,site}-agent.service   (not enabled, not started)
+#   /etc/glm/{home-agent,site-agent}.yaml                      (examples; an existing file is kept)
+#   /etc/libvirt/hooks/qemu.d/glm                              (the site agent's libvirt hook;
+#                                                               an existing /etc/libvirt/hooks/qemu is left alone)
+#   $PREFIX/share/man/man8/*.8, $PREFIX/share/man/man1/glmctl*.1
+#   $PREFIX/share/bash-completion/completions, zsh and fish completions
+#   $PREFIX/share/doc/glm/*.md
+#
+# Everything goes under $DESTDIR when it is set (a staging root for packaging).
+# Usage: [DESTDIR=/tmp/stage] [PREFIX=/usr/local] scripts/install.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+prefix=${PREFIX:-/usr/local}
+destdir=${DESTDIR:-}
+# The static build has its own build folder: its link flags differ from `make release`'s.
+scratch=${GLM_STATIC_BUILD:-.build/static}
+products=(home-agent site-agent glmctl)
+
+for product in "${products[@]}"; do
+    swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+done
+binaries=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
+
+bindir="$prefix/bin"
+docdir="$prefix/share/doc/glm"
+install -d "$destdir$bindir"
+for product in "${products[@]}"; do
+    install -m 0755 "$binaries/$product" "$destdir$bindir/$product"
+done
+
+# systemd units, pointing at the installed binaries.
+install -d "$destdir$prefix/lib/systemd/system"
+for unit in dist/systemd/*.service; do
+    sed -e "s|@BINDIR@|$bindir|g" -e "s|@DOCDIR@|$docdir|g" "$unit" > "$destdir$prefix/lib/systemd/system/$(basename "$unit")"
+    chmod 0644 "$destdir$prefix/lib/systemd/system/$(basename "$unit")"
+done
+
+# Example configurations: never over an operator's file.
+install -d -m 0755 "$destdir/etc/glm"
+for example in Docs/examples/home-agent.yaml Docs/examples/site-agent.yaml; do
+    target="$destdir/etc/glm/$(basename "$example")"
+    if [ -e "$target" ]; then
+        echo "install: $target exists; kept (the example is in $docdir/examples)"
+    else
+        install -m 0640 "$example" "$target"
+    fi
+done
+
+# The libvirt hook as a qemu.d drop-in (libvirt runs every executable file there).
+install -d "$destdir/etc/libvirt/hooks/qemu.d"
+sed -e "s|/usr/local/bin/site-agent|$bindir/site-agent|g" scripts/libvirt/qemu-hook.sh > "$destdir/etc/libvirt/hooks/qemu.d/glm"
+chmod 0755 "$destdir/etc/libvirt/hooks/qemu.d/glm"
+
+# Completions and manual pages, generated from the argument parser.
+install -d "$destdir$prefix/share/bash-completion/completions" "$destdir$prefix/share/zsh/vendor-completions" \
+    "$destdir$prefix/share/fish/vendor_completions.d"
+for product in "${products[@]}"; do
+    "$binaries/$product" --generate-completion-script bash > "$destdir$prefix/share/bash-completion/completions/$product"
+    "$binaries/$product" --generate-completion-script zsh > "$destdir$prefix/share/zsh/vendor-completions/_$product"
+    "$binaries/$product" --generate-completion-script fish > "$destdir$prefix/share/fish/vendor_completions.d/$product.fish"
+done
+manuals=$(mktemp -d)
+trap 'rm -rf "$manuals"' EXIT
+for product in "${products[@]}"; do
+    section=8
+    [ "$product" = glmctl ] && section=1
+    swift package --scratch-path "$scratch" plugin --allow-writing-to-directory "$manuals" generate-manual \
+        --product "$product" --section "$section" --authors "the GLM authors" --output-directory "$manuals" >/dev/null
+done
+install -d "$destdir$prefix/share/man/man1" "$destdir$prefix/share/man/man8"
+for page in "$manuals"/*.[18]; do
+    install -m 0644 "$page" "$destdir$prefix/share/man/man${page##*.}/$(basename "$page")"
+done
+
+# The documentation the units and pages point to.
+install -d "$destdir$docdir/examples"
+install -m 0644 Docs/home-agent.md Docs/site-agent.md Docs/deploy.md Docs/protocol.md "$destdir$docdir/"
+install -m 0644 Docs/examples/home-agent.yaml Docs/examples/site-agent.yaml "$destdir$docdir/examples/"
+
+echo "installed into ${destdir:-/}: $bindir/{${products[*]// /,}}, units, examples, hook, manual pages, completions"
