@@ -3,7 +3,7 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 
-.PHONY: all deps build release test demo demo-cluster decode-demo fuzz fuzz-build bench clean
+.PHONY: all deps build release test demo demo-cluster decode-demo fuzz fuzz-build bench clean install deb
 
 all: build
 
@@ -22,6 +22,7 @@ release: deps
 # failovers and then the QEMU migration tests run on their own afterwards: their emulated CPUs, probers and agents would take
 # the cores from the timing-sensitive tests (the delay line's accuracy, the prober across
 # an outage, now run on its own too: the etcd tests' clusters load the parallel phase) that run in parallel, and from each other's loss measurements.
+# Last, `make install` into a temporary DESTDIR and `make deb`, checked (scripts/test-install.sh).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip QEMUMigrationTests --skip FederationLabTests --skip LabVMTests --skip ClusterFailoverTests --skip ProberNamespaceTests
@@ -30,6 +31,17 @@ test: deps
 	$(SWIFT) test --skip-build --filter FederationLabTests
 	$(SWIFT) test --skip-build --filter ClusterFailoverTests
 	$(SWIFT) test --skip-build --filter QEMUMigrationTests
+	scripts/test-install.sh
+
+# The agents and glmctl with the Swift runtime linked statically, their systemd units,
+# example configurations (never over an existing file), the libvirt hook, manual pages
+# and completions: under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default).
+install: deps
+	@scripts/install.sh
+
+# The Debian package of the same (PREFIX=/usr), in .build/deb/.
+deb: deps
+	@scripts/deb.sh
 
 # The lab: a real QEMU VM live-migrated across emulated WAN sites while traffic flows,
 # and the report (REPORT=path for the JSON; LAB_OPTIONS for the lab's options).

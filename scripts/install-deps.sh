@@ -15,6 +15,9 @@ packages+=(nftables util-linux)
 packages+=(etcd-server etcd-client)
 # Certificates for the test of etcd over TLS.
 packages+=(openssl)
+# `make deb` and its test: readelf (binutils) for the package's dependencies,
+# systemd-analyze for the units.
+packages+=(binutils systemd)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -8,7 +8,7 @@
 #   /etc/glm/{home-agent,site-agent}.yaml                      (examples; an existing file is kept)
 #   /etc/libvirt/hooks/qemu.d/glm                              (the site agent's libvirt hook;
 #                                                               an existing /etc/libvirt/hooks/qemu is left alone)
-#   $PREFIX/share/man/man8/*.8, $PREFIX/share/man/man1/glmctl*.1
+#   $PREFIX/share/man/man8/{home-agent,site-agent,glmctl}.8
 #   $PREFIX/share/bash-completion/completions, zsh and fish completions
 #   $PREFIX/share/doc/glm/*.md
 #
@@ -66,18 +66,14 @@ for product in "${products[@]}"; do
     "$binaries/$product" --generate-completion-script zsh > "$destdir$prefix/share/zsh/vendor-completions/_$product"
     "$binaries/$product" --generate-completion-script fish > "$destdir$prefix/share/fish/vendor_completions.d/$product.fish"
 done
-manuals=$(mktemp -d)
-trap 'rm -rf "$manuals"' EXIT
-for product in "${products[@]}"; do
-    section=8
-    [ "$product" = glmctl ] && section=1
-    swift package --scratch-path "$scratch" plugin --allow-writing-to-directory "$manuals" generate-manual \
-        --product "$product" --section "$section" --authors "the GLM authors" --output-directory "$manuals" >/dev/null
-done
-install -d "$destdir$prefix/share/man/man1" "$destdir$prefix/share/man/man8"
-for page in "$manuals"/*.[18]; do
-    install -m 0644 "$page" "$destdir$prefix/share/man/man${page##*.}/$(basename "$page")"
-done
+# The argument parser's manual plugin builds the package (in debug: the pages are the
+# same, and `make test` has built it already) and writes a page per executable.
+swift package plugin --allow-writing-to-package-directory generate-manual --configuration debug \
+    --section 8 --authors "the GLM authors" >/dev/null
+manuals=.build/plugins/GenerateManual/outputs
+install -d "$destdir$prefix/share/man/man8"
+install -m 0644 "$manuals/HomeAgent/home-agent.8" "$manuals/SiteAgent/site-agent.8" "$manuals/glmctl/glmctl.8" \
+    "$destdir$prefix/share/man/man8/"
 
 # The documentation the units and pages point to.
 install -d "$destdir$docdir/examples"
