@@ -54,6 +54,15 @@ extension ConfigurationSource {
         return level
     }
 
+    package func logFormat(_ node: Node) throws(ConfigurationError) -> LogFormat {
+        let text = try text(node, key: "log-format")
+        guard let format = LogFormat(rawValue: text) else {
+            let formats = LogFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error("'log-format' must be one of \(formats), not '\(text)'", at: node)
+        }
+        return format
+    }
+
     /// Characters of a peer's name (a site, a home agent): it appears in logs, metric
     /// labels and other entries.
     package static func isValidPeerName(_ name: String) -> Bool {

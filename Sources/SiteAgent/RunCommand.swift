@@ -17,7 +17,8 @@ struct RunCommand: AsyncParsableCommand {
         let path = options.config
         let noDataPlane = self.noDataPlane
         try await AgentLauncher.run(
-            name: "site-agent", load: { try SiteAgentConfiguration.load(path: path) }, logLevel: \.logLevel
+            name: "site-agent", load: { try SiteAgentConfiguration.load(path: path) }, logLevel: \.logLevel,
+            logFormat: { AgentLogHandler.Format(rawValue: $0.logFormat.rawValue) ?? .text }
         ) { configuration, logger in
             SiteAgentRuntime.start(configuration: configuration, configurationPath: path, dataPlane: !noDataPlane,
                                    logger: logger).services

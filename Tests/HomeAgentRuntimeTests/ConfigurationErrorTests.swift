@@ -98,6 +98,7 @@ private let badFiles: [BadFile] = [
     BadFile("metrics without a port", appending: "metrics: localhost", line: 12, "'metrics' must be host:port"),
     BadFile("an unknown log level", appending: "log-level: verbose", line: 12,
             "'log-level' must be one of trace, debug, info, notice, warning, error, critical, not 'verbose'"),
+    BadFile("an unknown log format", appending: "log-format: syslog", line: 12, "'log-format' must be one of text, json, not 'syslog'"),
     BadFile("no site at all", replacing: [3: "sites: []", 4: nil, 5: nil, 6: nil, 7: nil], line: 3, "'sites' lists no site"),
     // Policy conflicts, at the offending entry
     BadFile("two sites of one name", replacing: [7: "    key: \(key)\n  - { name: site-a, address: 198.18.2.2, spi: 257, key: \(key) }"],

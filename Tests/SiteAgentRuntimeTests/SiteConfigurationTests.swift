@@ -58,6 +58,7 @@ private let siteBadFiles: [BadConfigurationFile] = [
     BadConfigurationFile(site: "a tiny MTU", appending: "tunnel: { mtu: 100 }", line: 9, "'mtu' must be from 576 to 9000"),
     BadConfigurationFile(site: "metrics without a port", appending: "metrics: localhost", line: 9, "host:port", "127.0.0.1:9437"),
     BadConfigurationFile(site: "an unknown log level", appending: "log-level: loud", line: 9, "'log-level' must be one of"),
+    BadConfigurationFile(site: "an unknown log format", appending: "log-format: syslog", line: 9, "'log-format' must be one of text, json"),
     BadConfigurationFile(site: "a control socket path too long", appending: "control-socket: /\(String(repeating: "a", count: 120))",
                 line: 9, "at most 107"),
     BadConfigurationFile(site: "a misspelt timer", appending: "timers: { expected-rtt: 10 }", line: 9, "did you mean 'expected-rtt-ms'?"),

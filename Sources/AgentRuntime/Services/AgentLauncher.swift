@@ -4,13 +4,15 @@ import ServiceLifecycle
 
 /// How an agent's `run` command starts: load the configuration (a bad file ends the
 /// process with status 78, EX_CONFIG, and `name: file:line: reason` on standard error),
-/// log to standard error at the configured level, then run the agent's services until
-/// SIGTERM or SIGINT.
+/// log to standard error at the configured level and in the configured format (with
+/// journald's priorities when standard error is the journal), then run the agent's
+/// services until SIGTERM or SIGINT.
 public enum AgentLauncher {
     public static func run<Configuration>(
         name: String,
         load: () throws -> Configuration,
         logLevel: (Configuration) -> Logger.Level,
+        logFormat: (Configuration) -> AgentLogHandler.Format = { _ in .text },
         services: (Configuration, Logger) async throws -> [any Service]
     ) async throws {
         let configuration: Configuration
@@ -21,10 +23,10 @@ public enum AgentLauncher {
             exit(78)
         }
         let level = logLevel(configuration)
+        let format = logFormat(configuration)
+        let journal = AgentLogHandler.standardErrorIsJournal
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            AgentLogHandler(label: label, level: level, format: format, journal: journal)
         }
         let logger = Logger(label: "glm.\(name)")
         let group = ServiceGroup(configuration: .init(

@@ -14,7 +14,7 @@ struct ConfigurationLoader {
     }
 
     static let topLevelKeys = ["address", "port", "home-interface", "tunnel", "database", "control-socket",
-                               "metrics", "log-level", "timers", "sites", "vms", "store", "cluster"]
+                               "metrics", "log-level", "log-format", "timers", "sites", "vms", "store", "cluster"]
     static let siteKeys = ["name", "address", "hosts", "home", "spi", "algorithm", "key", "key-file"]
     static let vmKeys = ["mac", "name", "address", "gateway", "gre-key", "sites"]
 
@@ -42,6 +42,7 @@ struct ConfigurationLoader {
             try source.metricsEndpoint(node, example: "127.0.0.1:9436")
         } ?? HomeAgentConfiguration.defaultMetrics
         let logLevel = try top.optional("log-level").map(source.logLevel) ?? HomeAgentConfiguration.defaultLogLevel
+        let logFormat = try top.optional("log-format").map(source.logFormat) ?? .text
         let timers = try top.optional("timers").map(self.timers) ?? HomeAgentTimers()
 
         let sitesNode = try top.required("sites")
@@ -66,7 +67,7 @@ struct ConfigurationLoader {
         return HomeAgentConfiguration(policy: policy, listenPort: listenPort, tunnelPort: tunnel.port,
                                       homeInterface: homeInterface, tunnelInterface: tunnel.interface,
                                       tunnelMTU: tunnel.mtu, database: database, controlSocket: controlSocket,
-                                      metrics: metrics, logLevel: logLevel, cluster: cluster)
+                                      metrics: metrics, logLevel: logLevel, logFormat: logFormat, cluster: cluster)
     }
 
     // MARK: Sites and VMs

@@ -32,6 +32,8 @@ public struct HomeAgentConfiguration: Sendable {
     public var metrics: MetricsEndpoint?
     /// The least severe level that is logged.
     public var logLevel: Logger.Level
+    /// `text` or `json` lines (journald priorities added under systemd either way).
+    public var logFormat: LogFormat
 
     /// The data plane's journal of the OS changes it made (routes, neighbour proxies,
     /// sysctls), beside the control socket: `/run/glm/home-agent.network` for the default
@@ -54,7 +56,7 @@ public struct HomeAgentConfiguration: Sendable {
 
     init(policy: HomeAgentPolicy, listenPort: UInt16, tunnelPort: UInt16, homeInterface: String,
          tunnelInterface: String, tunnelMTU: Int, database: String, controlSocket: String,
-         metrics: MetricsEndpoint?, logLevel: Logger.Level, cluster: ClusterSettings? = nil) {
+         metrics: MetricsEndpoint?, logLevel: Logger.Level, logFormat: LogFormat = .text, cluster: ClusterSettings? = nil) {
         self.policy = policy
         self.listenPort = listenPort
         self.tunnelPort = tunnelPort
@@ -65,6 +67,7 @@ public struct HomeAgentConfiguration: Sendable {
         self.controlSocket = controlSocket
         self.metrics = metrics
         self.logLevel = logLevel
+        self.logFormat = logFormat
         self.cluster = cluster
     }
 

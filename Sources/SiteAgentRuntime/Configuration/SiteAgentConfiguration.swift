@@ -34,6 +34,8 @@ public struct SiteAgentConfiguration: Sendable {
     public var metrics: MetricsEndpoint?
     /// The least severe level that is logged.
     public var logLevel: Logger.Level
+    /// `text` or `json` lines (journald priorities added under systemd either way).
+    public var logFormat: LogFormat
 
     /// The data plane's journal of the OS changes it made (routes, rules, sysctls), beside
     /// the control socket: `/run/glm/site-agent.network` for the default socket. A start
@@ -62,6 +64,7 @@ public struct SiteAgentConfiguration: Sendable {
         if new.controlSocket != controlSocket { keys.append("control-socket") }
         if new.metrics != metrics { keys.append("metrics") }
         if new.logLevel != logLevel { keys.append("log-level") }
+        if new.logFormat != logFormat { keys.append("log-format") }
         return keys
     }
 
@@ -74,7 +77,8 @@ public struct SiteAgentConfiguration: Sendable {
     public static let defaultLogLevel = Logger.Level.info
 
     init(policy: SiteAgentPolicy, listenPort: UInt16, bridges: [String], uplinks: Set<String>?, tunnelInterface: String,
-         tunnelPort: UInt16, tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level) {
+         tunnelPort: UInt16, tunnelMTU: Int, controlSocket: String, metrics: MetricsEndpoint?, logLevel: Logger.Level,
+         logFormat: LogFormat = .text) {
         self.policy = policy
         self.listenPort = listenPort
         self.bridges = bridges
@@ -85,6 +89,7 @@ public struct SiteAgentConfiguration: Sendable {
         self.controlSocket = controlSocket
         self.metrics = metrics
         self.logLevel = logLevel
+        self.logFormat = logFormat
     }
 
     /// Reads and validates the configuration file at `path`; relative paths inside it

@@ -12,7 +12,7 @@ struct SiteConfigurationLoader {
         self.source = ConfigurationSource(path: path)
     }
 
-    static let topLevelKeys = ["address", "port", "bridges", "uplinks", "tunnel", "control-socket", "metrics", "log-level",
+    static let topLevelKeys = ["address", "port", "bridges", "uplinks", "tunnel", "control-socket", "metrics", "log-level", "log-format",
                                "timers", "home-agents", "home-agent"]
     static let homeAgentKeys = ["name", "address", "port", "spi", "algorithm", "key", "key-file", "vms"]
 
@@ -40,6 +40,7 @@ struct SiteConfigurationLoader {
             try source.metricsEndpoint(node, example: "127.0.0.1:9437")
         } ?? SiteAgentConfiguration.defaultMetrics
         let logLevel = try top.optional("log-level").map(source.logLevel) ?? SiteAgentConfiguration.defaultLogLevel
+        let logFormat = try top.optional("log-format").map(source.logFormat) ?? .text
         let timers = try top.optional("timers").map(self.timers) ?? SiteAgentTimers()
 
         let homeAgents = try self.homeAgents(top.required("home-agents"), siteAddress: address)
@@ -61,7 +62,8 @@ struct SiteConfigurationLoader {
         }
         return SiteAgentConfiguration(policy: policy, listenPort: listenPort, bridges: bridges, uplinks: uplinks,
                                       tunnelInterface: tunnel.interface, tunnelPort: tunnel.port, tunnelMTU: tunnel.mtu,
-                                      controlSocket: controlSocket, metrics: metrics, logLevel: logLevel)
+                                      controlSocket: controlSocket, metrics: metrics, logLevel: logLevel,
+                                      logFormat: logFormat)
     }
 
     private func bridges(_ node: Node) throws(ConfigurationError) -> [String] {
