@@ -93,6 +93,7 @@ public actor ClusterMember {
         logger.info("cluster member started", metadata: [
             "cluster": "\(settings.name)", "member": "\(settings.member)", "peers": "\(settings.peers.map(\.name))",
             "service_address": "\(configuration.policy.address)", "etcd": "\(client.configuration.endpoints)"])
+        ServiceManagerNotice.ready(status: "member \(settings.member) of cluster \(settings.name), standby")
         let stopped = stopRequest.stream
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.leaseLoop() }
@@ -347,6 +348,7 @@ public actor ClusterMember {
         await term.stop()
         self.term = nil
         metrics.serving.record(0)
+        ServiceManagerNotice.status("member \(settings.member) of cluster \(settings.name), standby (\(reason))")
         logger.warning("stopped serving the cluster", metadata: [
             "term": "\(term.term)", "reason": "\(reason)", "stop_ms": "\(Int((Self.now() - started) * 1000))"])
     }

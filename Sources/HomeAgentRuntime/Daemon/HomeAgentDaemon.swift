@@ -107,6 +107,9 @@ public actor HomeAgentDaemon {
         channelBox.channel = channel
         // The BRIs owed to sites go out once there is a socket to send them from.
         await perform(core.restoreRevocations(revocations, at: Self.now()))
+        // Serving: systemd's `Type=notify` start ends here (for a cluster member, the
+        // status says so; the member was ready as a standby already).
+        ServiceManagerNotice.ready(status: "serving \(configuration.policy.address): \(restored.count) bindings restored")
         armTimer()
         await inbox.drain { batch in await self.handle(batch) }
         alarm.cancel()

@@ -90,8 +90,10 @@ public actor SiteAgentDaemon {
         logger.info("site agent started", metadata: [
             "address": "\(configuration.policy.address)", "port": "\(configuration.listenPort)",
             "home_agents": "\(configuration.policy.homeAgents.count)", "data_plane": "\(dataPlane != nil)"])
+        ServiceManagerNotice.ready(status: "serving; \(configuration.policy.homeAgents.count) home agents")
         armTimer()
         await inbox.drain { batch in await self.handle(batch) }
+        ServiceManagerNotice.stopping()
         alarm.cancel()
         await channel?.close()
         channel = nil
