@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "SiteAgentRuntimeTests",
             dependencies: ["SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "HomeAgentCore", "AgentConfiguration",
-                           "ConfigurationTestSupport", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+                           "ConfigurationTestSupport", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "InteropTests",

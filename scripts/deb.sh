@@ -46,7 +46,7 @@ Description: Global Live Migration of virtual machines between sites
  gateway and connections (Proxy Mobile IPv6 signaling over IPv4, RFC 5213/5844).
  glmctl reads their state and decodes their signaling.
 CONTROL
-echo "/etc/libvirt/hooks/qemu.d/glm" > "$root/DEBIAN/conffiles"
+printf '%s\n' /etc/libvirt/hooks/qemu.d/glm /etc/default/glm-hook > "$root/DEBIAN/conffiles"
 install -m 0755 dist/debian/postinst "$root/DEBIAN/postinst"
 
 package="$out/glm_${version}_${architecture}.deb"

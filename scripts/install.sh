@@ -8,6 +8,7 @@
 #   /etc/glm/{home-agent,site-agent}.yaml                      (examples; an existing file is kept)
 #   /etc/libvirt/hooks/qemu.d/glm                              (the site agent's libvirt hook;
 #                                                               an existing /etc/libvirt/hooks/qemu is left alone)
+#   /etc/default/glm-hook                                      (the hook's settings; an existing file is kept)
 #   $PREFIX/share/man/man8/{home-agent,site-agent,glmctl}.8
 #   $PREFIX/share/bash-completion/completions, zsh and fish completions
 #   $PREFIX/share/doc/glm/*.md
@@ -57,6 +58,12 @@ done
 install -d "$destdir/etc/libvirt/hooks/qemu.d"
 sed -e "s|/usr/local/bin/site-agent|$bindir/site-agent|g" scripts/libvirt/qemu-hook.sh > "$destdir/etc/libvirt/hooks/qemu.d/glm"
 chmod 0755 "$destdir/etc/libvirt/hooks/qemu.d/glm"
+# Its settings, never over an operator's.
+install -d "$destdir/etc/default"
+if [ ! -e "$destdir/etc/default/glm-hook" ]; then
+    sed -e "s|/usr/bin/site-agent|$bindir/site-agent|g" dist/default/glm-hook > "$destdir/etc/default/glm-hook"
+    chmod 0644 "$destdir/etc/default/glm-hook"
+fi
 
 # Completions and manual pages, generated from the argument parser.
 install -d "$destdir$prefix/share/bash-completion/completions" "$destdir$prefix/share/zsh/vendor-completions" \

@@ -78,6 +78,8 @@ done
 [ "$(cat "$stage/etc/glm/site-agent.yaml")" = "# the operator's own" ] && pass "an existing /etc/glm/site-agent.yaml is kept" \
     || fail "the install overwrote /etc/glm/site-agent.yaml"
 [ -s "$stage/etc/glm/home-agent.yaml" ] && pass "the example /etc/glm/home-agent.yaml is installed" || fail "no /etc/glm/home-agent.yaml"
+grep -q '^#GLM_HOOK_TIMEOUT=5' "$stage/etc/default/glm-hook" && pass "the hook's settings in /etc/default/glm-hook" \
+    || fail "no /etc/default/glm-hook"
 [ -x "$stage/etc/libvirt/hooks/qemu.d/glm" ] && [ ! -e "$stage/etc/libvirt/hooks/qemu" ] \
     && pass "the libvirt hook is a qemu.d drop-in" || fail "the libvirt hook is not /etc/libvirt/hooks/qemu.d/glm alone"
 
@@ -87,7 +89,7 @@ contents=$(dpkg-deb -c "$package")
 echo "$info" | grep -q "Package: glm" && echo "$info" | grep -q "Version: $expected" \
     && pass "dpkg-deb -I: glm $expected, depends on: $(echo "$info" | sed -n 's/^ Depends: //p')" || fail "dpkg-deb -I: $info"
 for entry in ./usr/bin/home-agent ./usr/bin/site-agent ./usr/bin/glmctl ./usr/lib/systemd/system/glm-home-agent.service \
-             ./etc/libvirt/hooks/qemu.d/glm ./usr/share/doc/glm/examples/home-agent.yaml ./usr/share/man/man8/home-agent.8; do
+             ./etc/libvirt/hooks/qemu.d/glm ./etc/default/glm-hook ./usr/share/doc/glm/examples/home-agent.yaml ./usr/share/man/man8/home-agent.8; do
     echo "$contents" | grep -q " $entry\$" && pass "dpkg-deb -c lists $entry" || fail "dpkg-deb -c does not list $entry"
 done
 echo "$contents" | grep -q ' ./etc/glm/' && fail "the package ships files under /etc/glm (the postinst copies the examples)" \

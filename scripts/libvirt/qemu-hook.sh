@@ -19,33 +19,64 @@
 #             incoming migration that never started the guest failed:
 #             `--event aborted` undoes the preparation.
 #
-# Environment: SITE_AGENT (default /usr/local/bin/site-agent), SITE_AGENT_SOCKET
-# (default /run/glm/site-agent.sock), GLM_HOOK_STATE (default /run/glm/hook).
+# Settings: /etc/default/glm-hook (another file with GLM_HOOK_DEFAULTS), a shell file of
+# SITE_AGENT (default /usr/local/bin/site-agent), SITE_AGENT_SOCKET (default
+# /run/glm/site-agent.sock), GLM_HOOK_STATE (default /run/glm/hook) and GLM_HOOK_TIMEOUT
+# (seconds, default 5). The environment overrides the file.
+#
+# The hook cannot hurt libvirt: every call it makes has GLM_HOOK_TIMEOUT (the MACs of a
+# domain are notified at once, so `migrate begin` waits at most that long whatever the
+# agent does); nothing it prints reaches libvirt's standard output (libvirt would take
+# it as a new domain XML); each answer or failure goes to the system log with the tag
+# glm-hook, a failure also to standard error; and it always exits 0.
 set -u
+exec >/dev/null
 
 guest=${1:-}
 operation=${2:-}
-agent=${SITE_AGENT:-/usr/local/bin/site-agent}
-socket=${SITE_AGENT_SOCKET:-/run/glm/site-agent.sock}
-state=${GLM_HOOK_STATE:-/run/glm/hook}
+defaults=${GLM_HOOK_DEFAULTS:-/etc/default/glm-hook}
+agent=${SITE_AGENT:-}
+socket=${SITE_AGENT_SOCKET:-}
+state=${GLM_HOOK_STATE:-}
+limit=${GLM_HOOK_TIMEOUT:-}
+if [ -r "$defaults" ]; then
+    # shellcheck disable=SC1090
+    . "$defaults"
+fi
+agent=${agent:-${SITE_AGENT:-/usr/local/bin/site-agent}}
+socket=${socket:-${SITE_AGENT_SOCKET:-/run/glm/site-agent.sock}}
+state=${state:-${GLM_HOOK_STATE:-/run/glm/hook}}
+limit=${limit:-${GLM_HOOK_TIMEOUT:-5}}
 
-# The interfaces' MACs in the domain XML: <mac address='52:54:00:12:34:56'/>.
+# The system log, which must not hold the hook up either.
+log() {
+    timeout 2 logger -p "daemon.$1" -t glm-hook -- "$2" 2>/dev/null || true
+}
+
+# The interfaces' MACs in the domain XML: <mac address='52:54:00:12:34:56'/>, one
+# element a line or several on one.
 macs() {
-    sed -n "s/.*<mac address=['\"]\([0-9A-Fa-f:]\{17\}\)['\"].*/\1/p"
+    tr '<' '\n' | sed -n "s/^mac address=['\"]\([0-9A-Fa-f:]\{17\}\)['\"].*/\1/p"
 }
 
 # Each call's answer goes to the system log, never to libvirt's standard output; a
-# refusal (no home agent accepts the VM, a key mismatch) is logged as a warning with the
-# agent's reason, and the hook still exits 0 so that libvirt goes on.
+# refusal (no home agent accepts the VM, a key mismatch) or a call that outlived its
+# timeout is logged as a warning with the reason, and the hook still exits 0 so that
+# libvirt goes on. The domain's MACs are notified side by side.
 notify() {
     for mac in $(macs); do
-        if answer=$("$agent" notify --vm "$mac" --event "$1" --socket "$socket" 2>&1); then
-            logger -p daemon.info -t glm-hook "notify $1 $mac for $guest: ${answer:-ok}"
-        else
-            logger -p daemon.warning -t glm-hook "notify $1 $mac for $guest failed: $answer"
-            echo "glm-hook: notify $1 $mac for $guest failed: $answer" >&2
-        fi
+        (
+            if answer=$(timeout -k 1 "$limit" "$agent" notify --vm "$mac" --event "$1" --socket "$socket" 2>&1 </dev/null); then
+                log info "notify $1 $mac for $guest: ${answer:-ok}"
+            else
+                status=$?
+                [ "$status" -eq 124 ] || [ "$status" -eq 137 ] && answer="no answer within ${limit} s${answer:+: $answer}"
+                log warning "notify $1 $mac for $guest failed: $answer"
+                echo "glm-hook: notify $1 $mac for $guest failed: $answer" >&2
+            fi
+        ) &
     done
+    wait
 }
 
 case "$operation" in
