@@ -42,7 +42,16 @@ public struct AgentLogHandler: LogHandler {
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         let line = Self.line(level: event.level, label: label, message: "\(event.message)", metadata: merged,
                              source: event.source, at: Date(), format: format, journal: journal)
-        Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
+        // Straight to descriptor 2, whole lines: a closed or broken stream loses the line
+        // and never stops the agent.
+        Self.output.withLock { _ in
+            let bytes = Array(line.utf8)
+            var written = 0
+            while written < bytes.count {
+                let count = bytes[written...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+                if count > 0 { written += count } else if count < 0, errno == EINTR { continue } else { break }
+            }
+        }
     }
 
     /// One line as written, newline included.
