@@ -4,9 +4,9 @@ import GLMWire
 /// `register-stream`: a site hypervisor registering many VMs without pause, for the
 /// cluster tests' claim that no acknowledged binding is lost to a failover.
 ///
-/// Every `--interval-ms` it sends one authenticated PBU, for the next of `--count` VMs
-/// (MACs from `--mac` upwards) in turn, each with the next sequence number and the time
-/// as its Timestamp, from `--from` (and `--source-port`) to the home agent; for
+/// Every `--interval-ms` it sends one authenticated PBU (as `register` does), for the
+/// next of `--count` VMs (MACs from `--mac` upwards) in turn, each with the next sequence
+/// number and the time as its Timestamp, from `--from` (and `--source-port`) to the home agent; for
 /// `--duration-s`, then one more second for late answers. It prints, per VM, the last
 /// sequence number the home agent accepted (`acknowledged MAC SEQUENCE`), and a last line
 /// `sent S accepted A refused R unanswered U longest-silence-ms G` (G: the longest time
@@ -42,13 +42,7 @@ enum RegistrationStream {
             if Date() >= nextSend, Date() < end {
                 sequence &+= 1
                 let vm = MACAddress(rawValue: first + UInt64(sent % count))!
-                let update = ProxyBindingUpdate(
-                    sequenceNumber: sequence, flags: [.acknowledge, .proxy, .tlvHeaderFormat], lifetimeUnits: lifetime,
-                    options: [.mobileNodeIdentifier(.eui48(vm)), .handoffIndicator(.handoffBetweenMAGs),
-                              .accessTechnologyType(.virtual),
-                              .timestamp(PMIPTimestamp(secondsSince1970: Date().timeIntervalSince1970)!),
-                              .ipv4HomeAddressRequest(IPv4HomeAddressRequest())])
-                try socket.send(.proxyBindingUpdate(update))
+                try socket.send(.proxyBindingUpdate(SiteEnd.update(vm, sequence: sequence, lifetime: lifetime)))
                 inFlight[sequence] = vm
                 sent += 1
                 nextSend = nextSend.addingTimeInterval(interval)

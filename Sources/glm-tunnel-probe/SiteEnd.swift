@@ -27,15 +27,7 @@ enum SiteEnd {
         defer { socket.close() }
 
         let sequence = UInt16(options.int("--sequence", default: Int(UInt16.random(in: 1...UInt16.max))))
-        let update = ProxyBindingUpdate(
-            sequenceNumber: sequence, flags: [.acknowledge, .proxy, .tlvHeaderFormat],
-            lifetimeUnits: UInt16(options.int("--lifetime", default: 75)), options: [
-                .mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(.handoffBetweenMAGs),
-                .accessTechnologyType(.virtual),
-                .timestamp(PMIPTimestamp(secondsSince1970: Date().timeIntervalSince1970)!),
-                .ipv4HomeAddressRequest(IPv4HomeAddressRequest()),
-            ])
-        try socket.send(.proxyBindingUpdate(update))
+        try socket.send(.proxyBindingUpdate(update(mac, sequence: sequence, lifetime: UInt16(options.int("--lifetime", default: 75)))))
 
         let answered = Date().addingTimeInterval(Double(options.int("--wait", default: 3)))
         var acknowledged = false
@@ -61,6 +53,18 @@ enum SiteEnd {
             return
         }
         throw TrafficTools.Failure("no BRI within \(linger) s", ETIMEDOUT)
+    }
+
+    /// A PBU as a site agent sends it for a VM arriving: MN-ID EUI-48, HI 3, ATT virtual,
+    /// Timestamp now, IPv4 HoA Request, flags A, P and T.
+    static func update(_ mac: MACAddress, sequence: UInt16, lifetime: UInt16) -> ProxyBindingUpdate {
+        ProxyBindingUpdate(
+            sequenceNumber: sequence, flags: [.acknowledge, .proxy, .tlvHeaderFormat], lifetimeUnits: lifetime, options: [
+                .mobileNodeIdentifier(.eui48(mac)), .handoffIndicator(.handoffBetweenMAGs),
+                .accessTechnologyType(.virtual),
+                .timestamp(PMIPTimestamp(secondsSince1970: Date().timeIntervalSince1970)!),
+                .ipv4HomeAddressRequest(IPv4HomeAddressRequest()),
+            ])
     }
 
     /// `announce`: QEMU's announce for `--mac` (a broadcast RARP from the VM's own MAC),
