@@ -20,9 +20,10 @@ release: deps
 # With CI=true a missing prerequisite fails a test instead of skipping it.
 # The lab VM's own tests, the federation's end-to-end tests, the home agents' cluster
 # failovers and then the QEMU migration tests run on their own afterwards: their emulated CPUs, probers and agents would take
-# the cores from the timing-sensitive tests (the delay line's accuracy, the prober across
-# an outage and the delay line's accuracy, now each run on its own too: the etcd tests'
-# clusters and the agents' process tests load the parallel phase), and from each other's loss measurements.
+# the cores from the timing-sensitive tests, and from each other's loss measurements.
+# Those timing-sensitive tests (the prober across an outage, the delay line's accuracy)
+# run each on its own too: the etcd tests' clusters and the agents' process tests load
+# the parallel phase.
 # Last, `make install` into a temporary DESTDIR and `make deb`, checked (scripts/test-install.sh).
 test: deps
 	$(SWIFT) build --build-tests
