@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HomeAgentRuntime", targets: ["HomeAgentRuntime"]),
         .library(name: "Etcd", targets: ["Etcd"]),
         .library(name: "AgentRuntime", targets: ["AgentRuntime"]),
+        .library(name: "GLMControl", targets: ["GLMControl"]),
         .executable(name: "home-agent", targets: ["HomeAgent"]),
         .library(name: "SiteAgentRuntime", targets: ["SiteAgentRuntime"]),
         .executable(name: "site-agent", targets: ["SiteAgent"]),
@@ -61,6 +62,15 @@ let package = Package(
             name: "SiteAgentCore",
             dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The control socket's protocol: typed requests and answers (Codable), and the
+        // client with deadlines that glmctl, the agents' commands and the lab use.
+        .target(
+            name: "GLMControl",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // What both agents' daemons share: the TUN device, the user-space tunnel, the
         // OS's routes and neighbour proxies, the signaling socket, a daemon's inbox and
         // timer, announce captures, metrics and the control socket.
@@ -68,6 +78,7 @@ let package = Package(
             name: "AgentRuntime",
             dependencies: [
                 "GLMWire",
+                "GLMControl",
                 "PacketCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -105,6 +116,7 @@ let package = Package(
             dependencies: [
                 "HomeAgentCore",
                 "AgentRuntime",
+                "GLMControl",
                 "AgentConfiguration",
                 "PacketCapture",
                 "Etcd",
@@ -124,6 +136,7 @@ let package = Package(
         .executableTarget(
             name: "HomeAgent",
             dependencies: [
+                "GLMControl",
                 "HomeAgentRuntime",
                 "AgentRuntime",
                 "GLMWire",
@@ -137,6 +150,7 @@ let package = Package(
         .target(
             name: "SiteAgentRuntime",
             dependencies: [
+                "GLMControl",
                 "SiteAgentCore",
                 "AgentRuntime",
                 "AgentConfiguration",
@@ -153,6 +167,7 @@ let package = Package(
         .executableTarget(
             name: "SiteAgent",
             dependencies: [
+                "GLMControl",
                 "SiteAgentRuntime",
                 "AgentRuntime",
                 "GLMWire",
@@ -165,9 +180,8 @@ let package = Package(
             name: "glmctl",
             dependencies: [
                 "GLMWire",
+                "GLMControl",
                 "PacketCapture",
-                "AgentRuntime",
-                "HomeAgentRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -192,11 +206,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",
-            dependencies: ["LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["GLMControl", "LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SiteAgentRuntimeTests",
-            dependencies: ["SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "HomeAgentCore", "AgentConfiguration",
+            dependencies: ["GLMControl", "SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "HomeAgentCore", "AgentConfiguration",
                            "ConfigurationTestSupport", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
@@ -242,7 +256,7 @@ let package = Package(
         // migrated along a route while the prober runs, the report (JSON and SVG).
         .target(
             name: "LabScenario",
-            dependencies: ["LabNetwork", "LabVM", "LabProcesses", "PacketCapture", "GLMWire",
+            dependencies: ["LabNetwork", "LabVM", "LabProcesses", "PacketCapture", "GLMWire", "GLMControl",
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The WAN's programs, run inside the lab's namespaces: the delay line and the prober.
@@ -287,7 +301,7 @@ let package = Package(
         // The real daemons, as operators run them, in the namespace lab.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LabSupport", "LabNetwork", "LabScenario", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire",
+            dependencies: ["GLMControl", "LabSupport", "LabNetwork", "LabScenario", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire",
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],

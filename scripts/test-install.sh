@@ -33,7 +33,7 @@ failures=0
 fail() { echo "test-install: FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "test-install: ok: $*"; }
 
-expected=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/AgentRuntime/Observability/GLMVersion.swift)
+expected=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/GLMControl/GLMVersion.swift)
 # An operator's file already there must survive the install.
 mkdir -p "$stage/etc/glm"
 echo "# the operator's own" > "$stage/etc/glm/site-agent.yaml"

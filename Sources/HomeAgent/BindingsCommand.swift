@@ -1,20 +1,16 @@
 import ArgumentParser
-import Foundation
-import HomeAgentRuntime
+import GLMControl
 
 struct BindingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bindings",
-        abstract: "Show the running home agent's bindings (read from its control socket)."
+        abstract: "Print the running home agent's bindings as JSON (from its control socket); `glmctl bindings` shows a table."
     )
 
     @Option(help: "The control socket.")
     var socket: String = "/run/glm/home-agent.sock"
 
-    @Flag(help: "Print the JSON array as the agent sends it.")
-    var json = false
-
     func run() async throws {
-        print(try await BindingReport.fetch(socket: socket, json: json), terminator: "")
+        print(String(decoding: try await ControlClient(path: socket).raw(.bindings), as: UTF8.self))
     }
 }

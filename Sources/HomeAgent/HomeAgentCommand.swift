@@ -1,5 +1,6 @@
 import AgentRuntime
 import ArgumentParser
+import GLMControl
 import HomeAgentRuntime
 
 @main

@@ -1,5 +1,5 @@
-import AgentRuntime
 import ArgumentParser
+import GLMControl
 import GLMWire
 
 /// What the libvirt hook of a hypervisor on the home LAN calls when a VM is about to
@@ -12,6 +12,8 @@ struct NotifyCommand: AsyncParsableCommand {
 
     enum Event: String, ExpressibleByArgument, CaseIterable {
         case incoming, aborted
+
+        var notifyEvent: ControlRequest.NotifyEvent { self == .incoming ? .incoming : .aborted }
     }
 
     @Option(help: "The VM's MAC address, as 52:54:00:12:34:56.")
@@ -30,8 +32,10 @@ struct NotifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let refusal = try await ControlSocketClient.notify(event.rawValue, vm: vm, path: socket) {
-            print(refusal)
+        do {
+            let _: ControlAcknowledgement = try await ControlClient(path: socket).call(.notify(event.notifyEvent, vm: vm))
+        } catch {
+            print(error)
             throw ExitCode.failure
         }
     }

@@ -1,10 +1,11 @@
 import AgentRuntime
 import Etcd
 import Foundation
+import GLMControl
 import GLMWire
 import Logging
-import NIOPosix
 import Metrics
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -57,7 +58,8 @@ public struct HomeAgentRuntime: Sendable {
         }
         let clusterMember = member
         services.append(ControlService(path: configuration.controlSocket, logger: logger) { request in
-            await HomeAgentControl.answer(request, daemon: slot.daemon, member: clusterMember)
+            await HomeAgentControl.answer(request, daemon: slot.daemon, member: clusterMember,
+                                          tunnel: dataPlane ? TrafficTotals(tunnels.counters) : nil)
         })
         if dataPlane {
             services.append(HomeLANWatcher.service(interface: configuration.homeInterface, slot: slot, logger: logger))
@@ -70,64 +72,74 @@ public struct HomeAgentRuntime: Sendable {
     }
 }
 
-/// What the control socket answers. In a cluster, a member that does not serve answers
-/// `bindings` from etcd and `status` with the cluster's view; `notify` needs the serving one.
+/// What the home agent's control socket answers (see ``ControlRequest``). In a cluster, a
+/// member that does not serve answers `bindings` from etcd and `status` with the
+/// cluster's view; `notify` and `revoke` need the serving one.
 public enum HomeAgentControl {
-    public static func answer(_ request: String, daemon: HomeAgentDaemon?, member: ClusterMember? = nil) async -> [UInt8] {
-        let words = request.split(separator: " ")
-        if request == "cluster" {
-            guard let member else { return Array("{\"error\":\"this home agent is not a cluster member (store: sqlite)\"}".utf8) }
-            return (try? JSONEncoder().encode(await member.status())).map(Array.init) ?? []
+    public static func answer(_ request: ControlRequest, daemon: HomeAgentDaemon?, member: ClusterMember? = nil,
+                              tunnel: TrafficTotals? = nil) async -> ControlReply {
+        switch request.request {
+        case .cluster:
+            guard let member else { return .failure("this home agent is not a cluster member (store: sqlite)") }
+            return .encoding(await member.status())
+        case .watch:
+            guard let events = member?.events ?? daemon?.events else { return .failure("the home agent is not running") }
+            return .events(events.subscribe())
+        case .drain, .undrain:
+            return .failure("\(request.request.rawValue) is a site agent's request: run it at the hypervisor's site agent")
+        default:
+            break
         }
         guard let daemon else {
-            guard let member else { return Array("{\"error\":\"the home agent is not running\"}".utf8) }
+            guard let member else { return .failure("the home agent is not running") }
             return await standbyAnswer(request, member: member)
         }
-        if words.first == "notify" {
-            // `notify incoming MAC`, `notify aborted MAC`: a hypervisor of the home LAN is
-            // about to receive the VM back (its libvirt hook's `migrate begin`), or that failed.
-            guard words.count == 3, let mac = MACAddress(String(words[2])) else {
-                return Array("{\"error\":\"usage: notify incoming|aborted MAC\"}".utf8)
+        switch request.request {
+        case .notify:
+            // `incoming`, `aborted`: a hypervisor of the home LAN is about to receive the VM
+            // back (its libvirt hook's `migrate begin`), or that failed.
+            guard let vm = request.vm.flatMap(MACAddress.init), let event = request.event else {
+                return .failure("notify needs a vm (a MAC address) and an event (incoming or aborted)")
             }
-            switch words[1] {
-            case "incoming": daemon.submit(.event(.vmIncomingAtHome(mac)))
-            case "aborted": daemon.submit(.event(.vmIncomingAtHomeAborted(mac)))
-            default: return Array("{\"error\":\"the event must be incoming or aborted\"}".utf8)
+            switch event {
+            case .incoming: daemon.submit(.event(.vmIncomingAtHome(vm)))
+            case .aborted: daemon.submit(.event(.vmIncomingAtHomeAborted(vm)))
+            case .arrived, .departed: return .failure("a home agent takes incoming or aborted, not \(event.rawValue)")
             }
-            return Array("{\"ok\":true}".utf8)
-        }
-        switch request {
-        case "bindings":
-            return BindingReport.json(await daemon.bindings())
-        case "preparations":
-            return BindingReport.preparationsJSON(await daemon.preparations())
-        case "status":
-            let bindings = await daemon.bindings().count
-            let counter = await daemon.restartCounter()
-            let cluster = await clusterJSON(member)
-            return Array("{\"bindings\":\(bindings),\"restartCounter\":\(counter)\(cluster)}".utf8)
-        default:
-            return Array("{\"error\":\"unknown request; try bindings, preparations, status, cluster or notify\"}".utf8)
+            return .encoding(ControlAcknowledgement())
+        case .revoke:
+            guard let vm = request.vm.flatMap(MACAddress.init) else { return .failure("revoke needs a vm (a MAC address)") }
+            guard let binding = await daemon.bindings().first(where: { $0.vm == vm }) else {
+                return .failure("\(vm) has no binding here")
+            }
+            daemon.submit(.event(.revoke(vm)))
+            return .encoding(ControlAcknowledgement(note: "binding at \(binding.siteName) \(binding.siteAddress) removed; "
+                + "a revocation goes to the site until it acknowledges"))
+        case .bindings:
+            return .encoding(BindingReport.entries(await daemon.bindings()))
+        case .preparations:
+            return .encoding(BindingReport.entries(await daemon.preparations()))
+        case .status:
+            return .encoding(await daemon.status(tunnel: tunnel, cluster: await member?.status()))
+        case .cluster, .watch, .drain, .undrain:
+            return .failure("\(request.request.rawValue) is not a request a serving home agent takes")
         }
     }
 
     /// A member that does not serve: the bindings as etcd holds them, and its view.
-    private static func standbyAnswer(_ request: String, member: ClusterMember) async -> [UInt8] {
-        switch request {
-        case "bindings":
-            return BindingReport.json(await member.replicatedBindings())
-        case "preparations":
-            return BindingReport.preparationsJSON([])
-        case "status":
-            let bindings = await member.replicatedBindings().count
-            return Array("{\"bindings\":\(bindings),\"serving\":false\(await clusterJSON(member))}".utf8)
+    private static func standbyAnswer(_ request: ControlRequest, member: ClusterMember) async -> ControlReply {
+        switch request.request {
+        case .bindings:
+            return .encoding(BindingReport.entries(await member.replicatedBindings()))
+        case .preparations:
+            return .encoding([PreparationEntry]())
+        case .status:
+            let cluster = await member.status()
+            return .encoding(HomeAgentStatus(version: GLMVersion.current, site: "", address: "", restartCounter: nil, serving: false,
+                                             bindings: await member.replicatedBindings().count, preparations: 0, sites: [],
+                                             tunnel: nil, cluster: cluster))
         default:
-            return Array("{\"error\":\"this member does not serve the cluster now; \(await member.status().owner ?? "no member") does\"}".utf8)
+            return .failure("this member does not serve the cluster now; \(await member.status().owner ?? "no member") does")
         }
-    }
-
-    private static func clusterJSON(_ member: ClusterMember?) async -> String {
-        guard let member, let data = try? JSONEncoder().encode(await member.status()) else { return "" }
-        return ",\"cluster\":" + String(decoding: data, as: UTF8.self)
     }
 }

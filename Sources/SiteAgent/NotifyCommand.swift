@@ -1,5 +1,5 @@
-import AgentRuntime
 import ArgumentParser
+import GLMControl
 import GLMWire
 
 /// What a libvirt hook or an orchestrator calls when a VM starts or stops running here.
@@ -11,7 +11,19 @@ struct NotifyCommand: AsyncParsableCommand {
 
     enum Event: String, ExpressibleByArgument, CaseIterable {
         case arrived, departed, incoming, aborted
+
+        var notifyEvent: ControlRequest.NotifyEvent {
+            switch self {
+            case .arrived: .arrived
+            case .departed: .departed
+            case .incoming: .incoming
+            case .aborted: .aborted
+            }
+        }
     }
+
+    /// The exit status when the host drains and refuses the VM (`glmctl drain`).
+    static let drainingStatus: Int32 = 3
 
     @Option(help: "The VM's MAC address, as 52:54:00:12:34:56.")
     var vm: String
@@ -28,8 +40,14 @@ struct NotifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let refusal = try await ControlSocketClient.notify(event.rawValue, vm: vm, path: socket.socket) {
-            print(refusal)
+        do {
+            let _: ControlAcknowledgement = try await ControlClient(path: socket.socket).call(.notify(event.notifyEvent, vm: vm))
+        } catch let failure as ControlFailure {
+            print(failure)
+            // The host drains: a hook's `migrate` aborts the incoming migration on this.
+            throw failure.draining == true ? ExitCode(Self.drainingStatus) : ExitCode.failure
+        } catch {
+            print(error)
             throw ExitCode.failure
         }
     }

@@ -1,5 +1,6 @@
 import AgentRuntime
 import ArgumentParser
+import GLMControl
 import SiteAgentRuntime
 
 @main
@@ -53,7 +54,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var socket: SocketOption
 
     func run() async throws {
-        let answer = try await ControlSocketClient.request("status", path: socket.socket)
+        let answer = try await ControlClient(path: socket.socket).raw(.status)
         print(String(decoding: answer, as: UTF8.self))
     }
 }

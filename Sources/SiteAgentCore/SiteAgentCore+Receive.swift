@@ -209,6 +209,8 @@ extension SiteAgentCore {
         nextHeartbeatSequence &+= 1
         peer.outstanding = Array((peer.outstanding + [sequence]).suffix(policy.timers.missingHeartbeatsAllowed + 1))
         peer.nextHeartbeat = now + policy.timers.heartbeatInterval
+        peer.lastSequence = sequence
+        peer.lastSent = now
         peers[address] = peer
         return actions + send(.heartbeat(Heartbeat(sequenceNumber: sequence)), to: homeAgent)
     }
@@ -229,12 +231,15 @@ extension SiteAgentCore {
             return actions
         }
         guard var peer = peers[homeAgent.address] else { return [] }
+        var reachable = false
         if peer.outstanding.contains(heartbeat.sequenceNumber) {
             peer.outstanding.removeAll()
+            if peer.unreachable { reachable = true }
             peer.unreachable = false
             peer.lastResponse = now
+            if heartbeat.sequenceNumber == peer.lastSequence { peer.heartbeatRoundTrip = max(0, now - peer.lastSent) }
         }
-        var actions: [SiteAgentAction] = []
+        var actions: [SiteAgentAction] = reachable ? [.notice(.homeAgentReachable(homeAgent.name))] : []
         if let counter = heartbeat.options.restartCounter {
             let restarted = peer.restartCounter.map { $0 != counter } ?? false
             peer.restartCounter = counter

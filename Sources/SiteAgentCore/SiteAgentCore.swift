@@ -73,6 +73,32 @@ public struct SiteAgentCore: Sendable {
         var measured = false
         /// When its last Heartbeat response came.
         var lastResponse: Double = -.infinity
+        /// The last request sent, and when: its response measures the round trip.
+        var lastSequence: UInt32?
+        var lastSent: Double = 0
+        var heartbeatRoundTrip: Double?
+    }
+
+    /// A home agent as this site agent's heartbeats see it (what `status` shows).
+    public struct HomeAgentHeartbeat: Hashable, Sendable {
+        public var name: String
+        public var address: IPv4Address
+        /// It answered within the heartbeat timeout (or has not been asked long enough to tell).
+        public var reachable: Bool
+        public var lastResponse: Double?
+        /// The last answered request's round trip, in seconds.
+        public var roundTrip: Double?
+        public var restartCounter: UInt32?
+    }
+
+    /// Every configured home agent's heartbeat state, in configuration order.
+    public var homeAgentHeartbeats: [HomeAgentHeartbeat] {
+        policy.homeAgents.compactMap { homeAgent in
+            guard let peer = peers[homeAgent.address] else { return nil }
+            return HomeAgentHeartbeat(name: homeAgent.name, address: homeAgent.address, reachable: !peer.unreachable,
+                                      lastResponse: peer.lastResponse.isFinite ? peer.lastResponse : nil,
+                                      roundTrip: peer.heartbeatRoundTrip, restartCounter: peer.restartCounter)
+        }
     }
 
     var entries: [MACAddress: Entry] = [:]

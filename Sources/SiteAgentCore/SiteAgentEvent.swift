@@ -70,6 +70,8 @@ public enum SiteAgentNotice: Hashable, Sendable {
     case preparationEnded(MACAddress, outcome: String)
     case homeAgentRestarted(String, restartCounter: UInt32)
     case homeAgentUnreachable(String)
+    /// A home agent that was unreachable answers heartbeats again.
+    case homeAgentReachable(String)
     case malformed(from: IPv4Address, reason: String)
     case unauthenticated(from: IPv4Address, verdict: AuthenticationVerdict)
     case ignored(from: IPv4Address, reason: String)

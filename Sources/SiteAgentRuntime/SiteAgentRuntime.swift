@@ -1,4 +1,5 @@
 import AgentRuntime
+import GLMControl
 import Logging
 import Metrics
 import Prometheus
@@ -68,7 +69,8 @@ public struct SiteAgentRuntime: Sendable {
         var services: [any Service] = [
             SiteAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
             ControlService(path: configuration.controlSocket, logger: logger) { request in
-                await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges)
+                await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges,
+                                              tunnel: tunnelMetrics.map { TrafficTotals($0.current) })
             },
         ]
         let uplinkAnnounces = Counter(label: "glm_site_uplink_announces_ignored_total")

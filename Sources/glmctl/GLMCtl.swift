@@ -1,5 +1,5 @@
-import AgentRuntime
 import ArgumentParser
+import GLMControl
 
 @main
 struct GLMCtl: AsyncParsableCommand {
@@ -7,6 +7,7 @@ struct GLMCtl: AsyncParsableCommand {
         commandName: "glmctl",
         abstract: "The GLM operator's tool.",
         version: GLMVersion.current,
-        subcommands: [DecodeCommand.self, BindingsCommand.self, ClusterCommand.self]
+        subcommands: [StatusCommand.self, WatchCommand.self, BindingsCommand.self, ClusterCommand.self, RevokeCommand.self,
+                      DrainCommand.self, UndrainCommand.self, DecodeCommand.self]
     )
 }

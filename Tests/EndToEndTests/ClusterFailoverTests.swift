@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import HomeAgentRuntime
 import LabNetwork
 import LabSupport
@@ -142,7 +143,7 @@ struct ClusterFailoverTests {
 
         /// A member's view of the cluster, from its control socket; nil when it does not answer.
         func status(_ name: String) async -> ClusterStatus? {
-            guard let bytes = try? await ControlSocketClient.request("cluster", path: file("\(name).sock")) else { return nil }
+            guard let bytes = try? await ControlClient(path: file("\(name).sock")).raw(.cluster) else { return nil }
             return try? JSONDecoder().decode(ClusterStatus.self, from: Data(bytes))
         }
 
@@ -160,7 +161,7 @@ struct ClusterFailoverTests {
 
         /// The bindings a member reports (from its daemon or, on a standby, from etcd).
         func bindings(_ name: String) async throws -> String {
-            String(decoding: try await ControlSocketClient.request("bindings", path: file("\(name).sock")), as: UTF8.self)
+            String(decoding: try await ControlClient(path: file("\(name).sock")).raw(.bindings), as: UTF8.self)
         }
 
         /// The VM's announce as QEMU sends it on resuming at B1.
@@ -312,7 +313,7 @@ struct ClusterFailoverTests {
             // The new owner restored the bindings from its mirror (the watch), not by reading etcd again.
             let standbyLog = cluster.members[standby]?.standardError ?? ""
             #expect(standbyLog.contains("restored_from=mirror"), "\(standbyLog.suffix(2000))")
-            let answer = try await ControlSocketClient.request("bindings", path: cluster.file("\(standby).sock"))
+            let answer = try await ControlClient(path: cluster.file("\(standby).sock")).raw(.bindings)
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
             var cached: [String: Int] = [:]
             for row in rows { if let vm = row["vm"] as? String { cached[vm] = row["sequenceNumber"] as? Int } }

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import HomeAgentRuntime
 import LabSupport
 import Testing
@@ -91,7 +92,7 @@ final class HomeAgentLab: @unchecked Sendable {
 
     /// The binding cache from the control socket: VM to site name; nil while no agent answers.
     func bindings() async -> [String: String]? {
-        guard let answer = try? await ControlSocketClient.request("bindings", path: controlSocket),
+        guard let answer = try? await ControlClient(path: controlSocket).raw(.bindings),
               let rows = try? JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]] else { return nil }
         var sites: [String: String] = [:]
         for row in rows {

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import LabSupport
 import SiteAgentRuntime
 import Testing
@@ -49,7 +50,7 @@ struct SiteAgentLabTests {
         }
         let up = await waitUntil(timeout: .seconds(10)) {
             guard await lab.bindings() != nil else { return false }
-            return (try? await ControlSocketClient.request("status", path: siteSocket)) != nil
+            return (try? await ControlClient(path: siteSocket).raw(.status)) != nil
         }
         try #require(up, "home agent: \(home.standardError)\nsite agent: \(agent.standardError)")
         #expect(await lab.bindings() == [:], "a binding before the VM arrived")
@@ -59,7 +60,7 @@ struct SiteAgentLabTests {
                                               "--mac", HomeAgentLab.vmMAC, "--count", "5"])
         #expect(announce.succeeded, "announce: \(announce.standardError)")
         let served = await waitUntil(timeout: .seconds(5)) {
-            let status = (try? await ControlSocketClient.request("status", path: siteSocket)).map { String(decoding: $0, as: UTF8.self) }
+            let status = (try? await ControlClient(path: siteSocket).raw(.status)).map { String(decoding: $0, as: UTF8.self) }
             let bound = await lab.bindings()
             return bound == [HomeAgentLab.vmMAC: "site-a"] && (status?.contains("\"state\":\"served\"") ?? false)
         }

@@ -73,6 +73,10 @@ struct TimerTests {
         guard case .heartbeat(let again) = try #require(second.sent.first).message else { Issue.record("no request"); return }
         let reply2 = harness.siteA.sign(.heartbeat(Heartbeat(flags: [.response], sequenceNumber: again.sequenceNumber, options: [.restartCounter(6)])))
         #expect(harness.handle(harness.siteA.event(reply2), at: t + 120.01).notices == [.peerRestarted(site: "site-a", restartCounter: 6)])
+        // What `status` shows of the host: answered 10 ms after the request, counter 6.
+        let host = try #require(harness.core.heartbeatedHosts.first)
+        #expect(host.site == "site-a" && host.reachable && host.lastResponse == t + 120.01 && host.restartCounter == 6)
+        #expect(abs((host.roundTrip ?? 0) - 0.01) < 1e-6, "\(String(describing: host.roundTrip))")
 
         // Then silence: after three unanswered requests the site is unreachable.
         var notices: [HomeAgentNotice] = []
@@ -81,7 +85,8 @@ struct TimerTests {
                                at: t + Double(minute) * 60 - 1)
             notices += harness.tick(at: t + Double(minute) * 60).notices
         }
-        #expect(notices.contains(.peerUnreachable(site: "site-a")))
+        #expect(notices.contains(.peerUnreachable(site: "site-a", host: harness.siteA.address)))
+        #expect(harness.core.heartbeatedHosts.map(\.reachable) == [false])
     }
 
     @Test("restored bindings come back with their data plane; ones the policy dropped go")

@@ -21,7 +21,7 @@ struct AgentLogTests {
         try (HomeAgentProcessTests.configuration(port: port, directory: directory, vms: 1) + extra)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let logPath = "\(directory)/stderr"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         var status = stat()
         #expect(fstat(log.fileDescriptor, &status) == 0)

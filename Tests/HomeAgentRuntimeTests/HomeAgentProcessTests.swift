@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import GLMWire
 import LabSupport
 import Testing
@@ -50,12 +51,12 @@ struct HomeAgentProcessTests {
     }
 
     /// A control-socket request, retried while the agent is still starting.
-    static func request(_ line: String, path: String) async throws -> [UInt8] {
+    static func request(_ request: ControlRequest, path: String) async throws -> [UInt8] {
         for _ in 0..<100 {
-            if let answer = try? await ControlSocketClient.request(line, path: path) { return answer }
+            if let answer = try? await ControlClient(path: path).raw(request) { return answer }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return try await ControlSocketClient.request(line, path: path)
+        return try await ControlClient(path: path).raw(request)
     }
 
     static func waitFor(_ path: String) async throws {
@@ -102,7 +103,7 @@ struct HomeAgentProcessTests {
         let second = try AgentProcess(config: config)
         defer { second.kill9() }
         try await Self.waitFor("\(directory)/control.sock")
-        let answer = try await Self.request("bindings", path: "\(directory)/control.sock")
+        let answer = try await Self.request(.bindings, path: "\(directory)/control.sock")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
         let restored = Set(rows.compactMap { ($0["vm"] as? String).flatMap(MACAddress.init) })
         #expect(acknowledged.isSubset(of: restored), "lost: \(acknowledged.subtracting(restored))")
@@ -182,7 +183,7 @@ struct HomeAgentProcessTests {
             _ = try #require(await site.receive())
         }
         func bound() async throws -> Set<String> {
-            let answer = try await Self.request("bindings", path: "\(directory)/control.sock")
+            let answer = try await Self.request(.bindings, path: "\(directory)/control.sock")
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]])
             return Set(rows.compactMap { $0["vm"] as? String })
         }

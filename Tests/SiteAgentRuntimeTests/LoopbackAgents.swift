@@ -1,4 +1,5 @@
 import Foundation
+import GLMControl
 import GLMWire
 import HomeAgentRuntime
 import Logging
@@ -94,8 +95,9 @@ struct LoopbackAgents {
     }
 
     /// What `status` on `site`'s control socket answers, decoded.
-    static func status(_ site: SiteAgentDaemon) async throws -> SiteAgentControl.Status {
-        try JSONDecoder().decode(SiteAgentControl.Status.self, from: Data(await SiteAgentControl.answer("status", daemon: site)))
+    static func status(_ site: SiteAgentDaemon) async throws -> SiteAgentStatus {
+        guard case .answer(let bytes) = await SiteAgentControl.answer(.status, daemon: site) else { throw CocoaError(.coderInvalidValue) }
+        return try JSONDecoder().decode(SiteAgentStatus.self, from: Data(bytes))
     }
 }
 

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import GLMWire
 import SiteAgentCore
 import SiteAgentRuntime
@@ -23,8 +24,8 @@ struct SiteAgentDaemonTests {
             #expect(served.gateway == IPv4Address(10, 10, 0, 1))
             #expect(served.homeAgent == IPv4Address(127, 0, 0, 1))
             let statusA = try await LoopbackAgents.status(agents.siteA)
-            #expect(statusA.vms == [SiteAgentControl.VMStatus(mac: "\(vm)", state: "served", homeAgent: "home",
-                                                              address: "10.10.0.50/24", gateway: "10.10.0.1")])
+            #expect(statusA.vms == [SiteAgentStatus.VM(mac: "\(vm)", state: "served", homeAgent: "home",
+                                                       address: "10.10.0.50/24", gateway: "10.10.0.1")])
 
             agents.siteB.submit(.arrived(vm))
             #expect(await eventually { await agents.boundSites() == ["site-b"] })
@@ -59,25 +60,32 @@ struct SiteAgentDaemonTests {
             let site = agents.siteA
             let socket = try await ControlSocket.bind(path: path) { await SiteAgentControl.answer($0, daemon: site) }
 
+            let client = ControlClient(path: path)
             // `arrived` answers once the home agent has: served here.
-            let arrived = try await ControlSocketClient.request("notify arrived \(vm)", path: path)
+            let arrived = try await client.raw(.notify(.arrived, vm: "\(vm)"))
             #expect(String(decoding: arrived, as: UTF8.self) == "{\"ok\":true,\"state\":\"served\"}")
             #expect(await agents.siteA.served().map(\.vm) == [vm])
             // A VM no home agent lists: the answer is an error naming each refusal.
-            let stranger = try await ControlSocketClient.request("notify arrived 52:54:00:99:99:99", path: path)
+            let stranger = try await client.raw(.notify(.arrived, vm: "52:54:00:99:99:99"))
             #expect(String(decoding: stranger, as: UTF8.self)
                 == "{\"error\":\"no home agent accepts 52:54:00:99:99:99: home: 153 (not-lma-for-this-mobile-node)\"}")
-            let status = String(decoding: try await ControlSocketClient.request("status", path: path), as: UTF8.self)
-            #expect(status.contains("\"state\":\"served\""))
+            let status: SiteAgentStatus = try await client.call(.status)
+            #expect(status.vms.map(\.state) == ["served", "unanchored"], "\(status.vms)")
+            #expect(status.homeAgents.map(\.name) == ["home"] && !status.draining)
 
-            let departed = try await ControlSocketClient.request("notify departed \(vm)", path: path)
+            let departed = try await client.raw(.notify(.departed, vm: "\(vm)"))
             #expect(String(decoding: departed, as: UTF8.self) == "{\"ok\":true}")
             #expect(await eventually { await agents.siteA.states()[vm] == nil })
 
-            for bad in ["notify moved \(vm)", "notify arrived 52:54", "reboot"] {
-                let answer = String(decoding: try await ControlSocketClient.request(bad, path: path), as: UTF8.self)
-                #expect(answer.hasPrefix("{\"error\":"), "\(bad)")
+            let bad = ["{\"request\":\"notify\",\"event\":\"moved\",\"vm\":\"\(vm)\"}",
+                       "{\"request\":\"notify\",\"event\":\"arrived\",\"vm\":\"52:54\"}",
+                       "{\"request\":\"reboot\"}", "notify arrived \(vm)", "{\"request\":\"revoke\",\"vm\":\"\(vm)\"}"]
+            let before = await agents.siteA.states()
+            for line in bad {
+                let answer = String(decoding: try await client.raw(line: line), as: UTF8.self)
+                #expect(answer.hasPrefix("{\"error\":"), "\(line): \(answer)")
             }
+            #expect(await agents.siteA.states() == before, "bad requests change nothing")
             await socket.close()
         }
     }

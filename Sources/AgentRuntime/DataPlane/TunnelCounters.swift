@@ -1,3 +1,4 @@
+import GLMControl
 import Synchronization
 
 /// Why the data plane dropped a packet.
@@ -87,4 +88,13 @@ final class SharedTunnelCounters: Sendable {
     }
 
     var snapshot: TunnelCounters { totals.withLock { $0 } }
+}
+
+extension TrafficTotals {
+    /// A tunnel's counters as `status` shows them.
+    public init(_ counters: TunnelCounters) {
+        self.init(packetsOut: counters.packetsOut, bytesOut: counters.bytesOut, packetsIn: counters.packetsIn,
+                  bytesIn: counters.bytesIn,
+                  dropped: TunnelDropReason.allCases.reduce(0) { $0 &+ counters[dropped: $1] })
+    }
 }

@@ -20,6 +20,9 @@ public final class TunnelMetrics: Sendable {
         dropped = TunnelDropReason.allCases.map { ($0, Counter(label: "glm_tunnel_dropped_total", dimensions: [("reason", $0.rawValue)])) }
     }
 
+    /// The tunnel's totals now.
+    public var current: TunnelCounters { read() }
+
     public func sample() {
         let now = read()
         let before = last.withLock { previous in

@@ -1,3 +1,4 @@
+import GLMControl
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -36,9 +37,9 @@ package struct MetricsService: Service {
 package struct ControlService: Service {
     package let path: String
     package let logger: Logger
-    package let answer: @Sendable (String) async -> [UInt8]
+    package let answer: @Sendable (ControlRequest) async -> ControlReply
 
-    package init(path: String, logger: Logger, answer: @escaping @Sendable (String) async -> [UInt8]) {
+    package init(path: String, logger: Logger, answer: @escaping @Sendable (ControlRequest) async -> ControlReply) {
         self.path = path
         self.logger = logger
         self.answer = answer

@@ -6,9 +6,35 @@ struct PeerState: Sendable {
     var outstanding: [UInt32] = []
     var unreachable = false
     var port: UInt16 = 5436
+    /// The last request sent, and when: its response measures the round trip.
+    var lastSequence: UInt32?
+    var lastSent: Double = 0
+    var lastResponse: Double?
+    var roundTrip: Double?
+}
+
+/// A site's hypervisor as the home agent's heartbeats see it (what `status` shows).
+public struct HostHeartbeat: Hashable, Sendable {
+    public var address: IPv4Address
+    public var site: String
+    /// It answered within the heartbeat timeout (or has not been asked long enough to tell).
+    public var reachable: Bool
+    public var lastResponse: Double?
+    /// The last answered request's round trip, in seconds.
+    public var roundTrip: Double?
+    public var restartCounter: UInt32?
 }
 
 extension HomeAgentCore {
+    /// The hosts heartbeated now: those holding bindings, and those still owing an answer.
+    public var heartbeatedHosts: [HostHeartbeat] {
+        peers.compactMap { address, peer in
+            guard let site = policy.site(at: address) else { return nil }
+            return HostHeartbeat(address: address, site: site.name, reachable: !peer.unreachable,
+                                 lastResponse: peer.lastResponse, roundTrip: peer.roundTrip, restartCounter: peer.restartCounter)
+        }.sorted { $0.address < $1.address }
+    }
+
     /// Starts heartbeats to a site's hypervisor the first time it holds a binding; the
     /// first goes after `delay` (a heartbeat interval, or none at start: a hypervisor that
     /// hears from a restarted agent asks at once, and learns of the restart).
@@ -32,11 +58,13 @@ extension HomeAgentCore {
         var actions: [HomeAgentAction] = []
         if peer.outstanding.count >= policy.timers.missingHeartbeatsAllowed, !peer.unreachable {
             peer.unreachable = true
-            actions.append(.notice(.peerUnreachable(site: site.name)))
+            actions.append(.notice(.peerUnreachable(site: site.name, host: address)))
         }
         let sequence = nextHeartbeatSequence
         nextHeartbeatSequence &+= 1
         peer.outstanding = Array((peer.outstanding + [sequence]).suffix(policy.timers.missingHeartbeatsAllowed + 1))
+        peer.lastSequence = sequence
+        peer.lastSent = now
         peers[address] = peer
         deadlines.insert(.heartbeat(address), at: now + policy.timers.heartbeatInterval)
         let path = ReplyPath(site: site, address: address, port: peer.port, local: policy.address)
@@ -58,9 +86,11 @@ extension HomeAgentCore {
         var actions: [HomeAgentAction] = []
         if peer.outstanding.contains(heartbeat.sequenceNumber) {
             peer.outstanding.removeAll()
+            peer.lastResponse = now
+            if heartbeat.sequenceNumber == peer.lastSequence { peer.roundTrip = max(0, now - peer.lastSent) }
             if peer.unreachable {
                 peer.unreachable = false
-                actions.append(.notice(.peerReachable(site: reply.site.name)))
+                actions.append(.notice(.peerReachable(site: reply.site.name, host: address)))
             }
         }
         if let counter = heartbeat.options.restartCounter {

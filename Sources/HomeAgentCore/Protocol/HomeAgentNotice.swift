@@ -34,8 +34,9 @@ public enum HomeAgentNotice: Hashable, Sendable {
     case revocationAcknowledged(vm: MACAddress, site: String, status: RevocationStatus)
     case revocationAbandoned(vm: MACAddress, site: String)
     case peerRestarted(site: String, restartCounter: UInt32)
-    case peerUnreachable(site: String)
-    case peerReachable(site: String)
+    /// A site's host stopped answering heartbeats.
+    case peerUnreachable(site: String, host: IPv4Address)
+    case peerReachable(site: String, host: IPv4Address)
 }
 
 /// How a preparation ended.

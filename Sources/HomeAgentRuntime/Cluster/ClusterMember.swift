@@ -2,6 +2,7 @@ import AgentRuntime
 import Crypto
 import Etcd
 import Foundation
+import GLMControl
 import GLMWire
 import HomeAgentCore
 import Logging
@@ -43,6 +44,8 @@ public actor ClusterMember {
     private var heardSentAt: [String: UInt64] = [:]
     private let stopRequest = AsyncStream<Void>.makeStream()
     private let metrics = ClusterMetrics()
+    /// What `glmctl watch` follows: the events of every term this member serves.
+    public nonisolated let events = ControlEventFeed()
     private let mirror: BindingMirror
 
     public init(configuration: HomeAgentConfiguration, client: EtcdClient, logger: Logger,
@@ -321,7 +324,7 @@ public actor ClusterMember {
         do {
             let serving = try await ServingTerm.start(
                 term: term, configuration: configuration, store: store, dataPlane: makeDataPlane(), address: address,
-                logger: logger) { [weak self] lost in
+                logger: logger, events: events) { [weak self] lost in
                     guard let self else { return }
                     Task { await self.ownershipLost(lost) }
                 }

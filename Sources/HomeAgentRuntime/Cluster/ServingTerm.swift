@@ -1,5 +1,6 @@
 import AgentRuntime
 import Etcd
+import GLMControl
 import GLMWire
 import HomeAgentCore
 import Logging
@@ -26,13 +27,13 @@ final class ServingTerm: Sendable {
 
     /// Takes the address, then starts the daemon; undoes what it did when a step fails.
     static func start(term: Int64, configuration: HomeAgentConfiguration, store: EtcdBindingStore,
-                      dataPlane: (any HomeDataPlane)?, address: AddressClaim, logger: Logger,
+                      dataPlane: (any HomeDataPlane)?, address: AddressClaim, logger: Logger, events: ControlEventFeed,
                       ownershipLost: @escaping @Sendable (OwnershipLost) -> Void) async throws -> ServingTerm {
         try address.claim()
         let ending = Ending()
         do {
             let daemon = try await HomeAgentDaemon(configuration: configuration, store: store, dataPlane: dataPlane,
-                                                   logger: logger, commitFailed: { error in
+                                                   logger: logger, events: events, commitFailed: { error in
                                                        if let lost = error as? OwnershipLost { ownershipLost(lost) }
                                                    })
             let task = Task {

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import GLMWire
 import HomeAgentCore
 import Logging
@@ -22,8 +23,8 @@ public actor HomeAgentDaemon {
         case reload(HomeAgentConfiguration)
     }
 
-    private var core: HomeAgentCore
-    private var configuration: HomeAgentConfiguration
+    var core: HomeAgentCore
+    var configuration: HomeAgentConfiguration
     private let store: any BindingPersistence
     private let dataPlane: (any HomeDataPlane)?
     private let reporter: NoticeReporter
@@ -37,19 +38,24 @@ public actor HomeAgentDaemon {
     private let bindingsGauge = Gauge(label: "glm_home_bindings")
     private let preparedGauge = Gauge(label: "glm_home_prepared_endpoints")
     private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
+    var ledger: SiteLedger
+    /// What `glmctl watch` follows (a cluster member's, across its terms).
+    public nonisolated let events: ControlEventFeed
 
     /// Takes the store's restart counter for this start; nothing is bound until ``run()``.
     /// `commitFailed` hears of every batch of changes the store refused.
     public init(configuration: HomeAgentConfiguration, store: any BindingPersistence, dataPlane: (any HomeDataPlane)?,
                 logger: Logger, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                commitFailed: @escaping @Sendable (any Error) -> Void = { _ in }) async throws {
+                events: ControlEventFeed = ControlEventFeed(), commitFailed: @escaping @Sendable (any Error) -> Void = { _ in }) async throws {
         self.configuration = configuration
         self.store = store
         self.dataPlane = dataPlane
         self.logger = logger
         self.reporter = NoticeReporter(logger: logger)
         self.group = group
+        self.events = events
         self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try await store.restartCounterForStart())
+        self.ledger = SiteLedger(sites: configuration.policy.sites.map(\.name))
         let box = channelBox
         commits = CommitQueue(store: store, logger: logger, release: { replies in box.channel?.send(batch: replies) },
                               failed: commitFailed)
@@ -131,6 +137,7 @@ public actor HomeAgentDaemon {
             processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
         var actions: [HomeAgentAction] = []
+        var heartbeatsChanged = false
         for input in batch {
             let now = Self.now()
             switch input {
@@ -138,16 +145,21 @@ public actor HomeAgentDaemon {
                 // Authenticators bind the address the site sent to: this agent's own.
                 actions += core.handle(.datagram(bytes, from: from, port: port, to: configuration.policy.address), at: now)
             case .event(let event):
-                if case .timer = event { alarm.fired() }
+                if case .timer = event {
+                    alarm.fired()
+                    heartbeatsChanged = true
+                }
                 actions += core.handle(event, at: now)
             case .reload(let newConfiguration):
                 configuration = newConfiguration
                 actions += core.reload(newConfiguration.policy, at: now)
+                ledger.track(newConfiguration.policy.sites.map(\.name))
                 logger.info("configuration reloaded", metadata: ["sites": "\(newConfiguration.policy.sites.count)",
                                                                  "vms": "\(newConfiguration.policy.vms.count)"])
             }
         }
         await perform(actions)
+        if heartbeatsChanged || actions.contains(where: \.changesHeartbeats) { ledger.updateGauges(core.heartbeatedHosts) }
         armTimer()
     }
 
@@ -185,6 +197,9 @@ public actor HomeAgentDaemon {
                     commit.replies.append((bytes, to, port))
                 case .notice(let notice):
                     reporter.report(notice)
+                    let now = Self.now()
+                    ledger.record(notice, policy: core.policy, at: now)
+                    if let event = notice.controlEvent(at: now) { events.publish(event) }
                 }
             } catch {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])

@@ -90,10 +90,10 @@ struct NoticeReporter {
             logger.warning("revocation abandoned: no acknowledgement", metadata: ["vm": "\(vm)", "site": "\(site)"])
         case .peerRestarted(let site, let counter):
             logger.warning("site restarted", metadata: ["site": "\(site)", "restart_counter": "\(counter)"])
-        case .peerUnreachable(let site):
-            logger.warning("site unreachable: heartbeats unanswered", metadata: ["site": "\(site)"])
-        case .peerReachable(let site):
-            logger.info("site reachable again", metadata: ["site": "\(site)"])
+        case .peerUnreachable(let site, let host):
+            logger.warning("site unreachable: heartbeats unanswered", metadata: ["site": "\(site)", "host": "\(host)"])
+        case .peerReachable(let site, let host):
+            logger.info("site reachable again", metadata: ["site": "\(site)", "host": "\(host)"])
         }
     }
 

@@ -89,7 +89,7 @@ public final class LabAgents: @unchecked Sendable {
 
     /// The home agent's bindings: VM MAC → site name.
     public func bindings() async throws -> [String: String] {
-        let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket, "--json"],
+        let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket],
                                            timeout: .seconds(10))
         guard run.succeeded, let rows = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]] else {
             throw LabTopology.LabError("home-agent bindings: \(run.standardError)")

@@ -1,5 +1,5 @@
-import AgentRuntime
 import Foundation
+import GLMControl
 import LabNetwork
 import LabProcesses
 
@@ -56,9 +56,8 @@ final class ClusterAgents: @unchecked Sendable {
     }
 
     /// `member`'s view of the cluster; nil while it does not answer.
-    func status(_ member: FederationTopology.Host) async -> MemberStatus? {
-        guard let answer = try? await ControlSocketClient.request("cluster", path: configuration.memberSocket(member)) else { return nil }
-        return try? JSONDecoder().decode(MemberStatus.self, from: Data(answer))
+    func status(_ member: FederationTopology.Host) async -> ClusterStatus? {
+        try? await ControlClient(path: configuration.memberSocket(member), deadline: .seconds(2)).call(.cluster)
     }
 
     /// The member serving, once exactly one of `among` says it serves (asked every
@@ -78,15 +77,14 @@ final class ClusterAgents: @unchecked Sendable {
     /// The bindings `member` reports — the serving member its own, a standby those etcd
     /// holds — as VM MAC → where it is bound (`site-b@198.18.2.11`).
     func bindings(_ member: FederationTopology.Host) async throws -> [String: String] {
-        let answer = try await ControlSocketClient.request("bindings", path: configuration.memberSocket(member))
-        guard let rows = try? JSONSerialization.jsonObject(with: Data(answer)) as? [[String: Any]] else {
-            throw ScenarioError("\(member)'s bindings: \(String(decoding: answer, as: UTF8.self))")
+        let entries: [BindingEntry]
+        do {
+            entries = try await ControlClient(path: configuration.memberSocket(member)).call(.bindings)
+        } catch {
+            throw ScenarioError("\(member)'s bindings: \(error)")
         }
         var bindings: [String: String] = [:]
-        for row in rows {
-            guard let vm = row["vm"] as? String else { continue }
-            bindings[vm] = "\(row["site"] as? String ?? "?")@\(row["siteAddress"] as? String ?? "?")"
-        }
+        for entry in entries { bindings[entry.vm] = "\(entry.site)@\(entry.siteAddress)" }
         return bindings
     }
 

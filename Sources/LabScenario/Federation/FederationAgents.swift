@@ -84,7 +84,7 @@ public final class FederationAgents: @unchecked Sendable {
 
     /// Home agent `site`'s bindings: VM MAC → where it is bound.
     public func bindings(site: Int) async throws -> [String: Binding] {
-        let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket(site), "--json"],
+        let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket(site)],
                                            timeout: .seconds(10))
         guard run.succeeded, let rows = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]] else {
             throw LabTopology.LabError("home-agent bindings at site \(site): \(run.standardError)")

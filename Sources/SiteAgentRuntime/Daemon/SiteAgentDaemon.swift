@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import GLMWire
 import Logging
 import Metrics
@@ -20,7 +21,7 @@ public actor SiteAgentDaemon {
         case reload(SiteAgentConfiguration)
     }
 
-    private var core: SiteAgentCore
+    var core: SiteAgentCore
     private var configuration: SiteAgentConfiguration
     private let dataPlane: (any SiteDataPlane)?
     private let reporter: SiteNoticeReporter
@@ -31,6 +32,12 @@ public actor SiteAgentDaemon {
     private var alarm = DeadlineAlarm()
     private let servedGauge = Gauge(label: "glm_site_served_vms")
     private let processing = Metrics.Timer(label: "glm_site_processing_seconds")
+    private let drainingGauge = Gauge(label: "glm_site_draining")
+    var ledger: HomeAgentLedger
+    /// Arrivals are refused (``setDraining(_:)``).
+    public private(set) var draining = false
+    /// What `glmctl watch` follows.
+    public nonisolated let events = ControlEventFeed()
 
     /// Nothing is bound until ``run()``. Without a data plane the daemon signals only:
     /// VMs are registered and tracked, not served.
@@ -42,6 +49,8 @@ public actor SiteAgentDaemon {
         self.reporter = SiteNoticeReporter(logger: logger)
         self.group = group
         self.core = SiteAgentCore(policy: configuration.policy, now: Self.now())
+        self.ledger = HomeAgentLedger(homeAgents: configuration.policy.homeAgents.map(\.name))
+        drainingGauge.record(0)
     }
 
     /// Hands an event to the daemon: a captured frame, `arrived`, `departed`, `present`.
@@ -74,6 +83,23 @@ public actor SiteAgentDaemon {
 
     /// Why home agents refused the VMs they refused, by home agent name.
     public func refusals() -> [MACAddress: [String: BindingAcknowledgementStatus]] { core.refusals }
+
+    /// Starts or ends a drain: while it lasts, `notify arrived|incoming` are refused (a
+    /// libvirt hook then aborts the incoming migration); the VMs here stay served until
+    /// they leave, each deregistered as it goes.
+    public func setDraining(_ on: Bool) {
+        guard on != draining else { return }
+        draining = on
+        drainingGauge.record(on ? 1 : 0)
+        let served = core.served.count
+        if on {
+            logger.warning("draining: arrivals are refused until undrained", metadata: ["served": "\(served)"])
+        } else {
+            logger.notice("drain ended: arrivals are accepted again", metadata: ["served": "\(served)"])
+        }
+        events.publish(ControlEvent(time: Self.now(), kind: .drain,
+                                    detail: on ? "draining: arrivals refused, \(served) VMs served here" : "drain ended: arrivals accepted"))
+    }
 
     /// The UDP port the signaling socket is bound to; nil before it is.
     public func signalingPort() -> UInt16? { channel?.port }
@@ -138,6 +164,9 @@ public actor SiteAgentDaemon {
                     try dataPlane?.claim(vm, bridge: bridge)
                 case .notice(let notice):
                     reporter.report(notice)
+                    let now = Self.now()
+                    ledger.record(notice, policy: core.policy, at: now)
+                    if let event = notice.controlEvent(at: now) { events.publish(event) }
                 }
             } catch {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])
@@ -160,6 +189,7 @@ public actor SiteAgentDaemon {
         var policy = newConfiguration.policy
         policy.address = configuration.policy.address
         configuration.policy = policy
+        ledger.track(policy.homeAgents.map(\.name))
         logger.info("configuration reloaded", metadata: ["home_agents": "\(policy.homeAgents.count)",
                                                          "vms": "\(policy.homeAgents.map(\.vms.count).reduce(0, +))"])
         return core.reload(policy, at: Self.now())

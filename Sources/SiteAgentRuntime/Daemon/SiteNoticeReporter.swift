@@ -86,6 +86,8 @@ struct SiteNoticeReporter {
         case .homeAgentUnreachable(let name):
             unreachable.increment()
             logger.warning("home agent unreachable: heartbeats unanswered", metadata: ["home_agent": "\(name)"])
+        case .homeAgentReachable(let name):
+            logger.info("home agent reachable again", metadata: ["home_agent": "\(name)"])
         case .malformed(let from, let reason):
             malformed.increment()
             logger.notice("malformed signaling dropped", metadata: ["from": "\(from)", "reason": "\(reason)"])

@@ -1,0 +1,35 @@
+import AgentRuntime
+import Foundation
+import GLMControl
+import HomeAgentCore
+
+extension HomeAgentDaemon {
+    /// What `glmctl status` shows of this agent and every configured site.
+    public func status(tunnel: TrafficTotals?, cluster: ClusterStatus?, now: Double = Date().timeIntervalSince1970) -> HomeAgentStatus {
+        let hosts = core.heartbeatedHosts
+        let vmsBySite = Dictionary(grouping: core.bindings.values, by: \.siteName).mapValues(\.count)
+        let vmsByHost = Dictionary(grouping: core.bindings.values, by: \.siteAddress).mapValues(\.count)
+        let sites = core.policy.sites.map { site in
+            let siteHosts = hosts.filter { $0.site == site.name }.map { host in
+                HomeAgentStatus.Host(address: "\(host.address)", health: Self.health(of: host, now: now), vms: vmsByHost[host.address] ?? 0)
+            }
+            // The site as a whole: down while one of its hosts is; else as its refusals and
+            // its freshest answer say.
+            let lastHeartbeat = hosts.filter { $0.site == site.name }.compactMap(\.lastResponse).max()
+            let lastAuthentic = [ledger.lastAccepted[site.name], lastHeartbeat].compactMap { $0 }.max()
+            let health = (ledger.refusals[site.name] ?? PeerRefusals()).health(
+                reachable: !siteHosts.contains { $0.health.state == .down }, lastHeartbeat: lastHeartbeat,
+                roundTrip: siteHosts.compactMap(\.health.roundTripMilliseconds).max().map { $0 / 1000 },
+                restartCounter: nil, lastAuthentic: lastAuthentic, now: now)
+            return HomeAgentStatus.Site(name: site.name, health: health, vms: vmsBySite[site.name] ?? 0, hosts: siteHosts)
+        }
+        return HomeAgentStatus(version: GLMVersion.current, site: core.policy.homeSite?.name ?? "", address: "\(core.policy.address)",
+                               restartCounter: core.restartCounter, serving: true, bindings: core.bindings.count,
+                               preparations: core.preparations.count, sites: sites, tunnel: tunnel, cluster: cluster)
+    }
+
+    private static func health(of host: HostHeartbeat, now: Double) -> PeerHealth {
+        PeerRefusals().health(reachable: host.reachable, lastHeartbeat: host.lastResponse, roundTrip: host.roundTrip,
+                              restartCounter: host.restartCounter, lastAuthentic: nil, now: now)
+    }
+}
