@@ -1,12 +1,14 @@
+import AgentRuntime
 import Foundation
 import LabSupport
+import SiteAgentRuntime
 import Testing
 
 /// The libvirt hook (`scripts/libvirt/qemu-hook.sh`) cannot hurt libvirt: run as libvirt
 /// runs it, with the real `site-agent notify`, against an agent that never answers (a
 /// control socket that takes connections and says nothing) and against none at all, it
 /// returns within its timeout, prints nothing on standard output, says what failed on
-/// standard error, and exits 0.
+/// standard error, and exits 0; against a real site agent that drains, `migrate` exits 1.
 @Suite("The libvirt hook against an agent that hangs", .serialized)
 struct LibvirtHookTests {
     static let hook = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -85,6 +87,27 @@ struct LibvirtHookTests {
             if operation != "started" {  // `started` after `migrate` sends nothing: the announce registers the VM
                 #expect(run.standardError.contains("failed:"), "\(operation): \(run.standardError)")
             }
+        }
+    }
+
+    @Test("a host that drains: migrate exits 1 so that libvirt aborts the migration; undrained, it prepares")
+    func drainingHost() async throws {
+        try await LoopbackAgents.with { agents in
+            let socket = agents.directory + "/site-agent-hook.sock"
+            let site = agents.siteA
+            let control = try await ControlSocket.bind(path: socket) { await SiteAgentControl.answer($0, daemon: site) }
+            await site.setDraining(true)
+            let (refused, _) = try await Self.runHook("migrate", socket: socket, timeout: 5, in: agents.directory)
+            #expect(refused.status == 1 && refused.standardOutput.isEmpty, "\(refused.standardError)")
+            #expect(refused.standardError.contains("this host drains"), "\(refused.standardError)")
+            #expect(await site.states().isEmpty, "nothing prepared while draining")
+
+            await site.setDraining(false)
+            let (accepted, _) = try await Self.runHook("migrate", socket: socket, timeout: 5, in: agents.directory)
+            #expect(accepted.status == 0 && accepted.standardOutput.isEmpty, "\(accepted.standardError)")
+            #expect(!accepted.standardError.contains("drains"), "\(accepted.standardError)")
+            #expect(await eventually { await site.states().count == Self.macs.count }, "each MAC handed to the agent once undrained")
+            await control.close()
         }
     }
 }

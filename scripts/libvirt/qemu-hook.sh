@@ -28,7 +28,9 @@
 # domain are notified at once, so `migrate begin` waits at most that long whatever the
 # agent does); nothing it prints reaches libvirt's standard output (libvirt would take
 # it as a new domain XML); each answer or failure goes to the system log with the tag
-# glm-hook, a failure also to standard error; and it always exits 0.
+# glm-hook, a failure also to standard error; and it exits 0, with one exception: a
+# host that drains (`glmctl drain`) refuses an incoming migration, and `migrate` then
+# exits 1, which makes libvirt abort the migration before any memory moves.
 set -u
 exec >/dev/null
 
@@ -71,6 +73,8 @@ notify() {
             else
                 status=$?
                 [ "$status" -eq 124 ] || [ "$status" -eq 137 ] && answer="no answer within ${limit} s${answer:+: $answer}"
+                # 3: the host drains and refuses the VM.
+                [ "$status" -eq 3 ] && : > "$state/$guest.draining"
                 log warning "notify $1 $mac for $guest failed: $answer"
                 echo "glm-hook: notify $1 $mac for $guest failed: $answer" >&2
             fi
@@ -83,7 +87,14 @@ case "$operation" in
     migrate)
         # An incoming migration begins: prepare; the announce tells the agent when it ends.
         mkdir -p "$state" && : > "$state/$guest.incoming"
+        rm -f "$state/$guest.draining"
         notify incoming
+        if [ -e "$state/$guest.draining" ]; then
+            rm -f "$state/$guest.draining" "$state/$guest.incoming"
+            log warning "migration of $guest refused: this host drains"
+            echo "glm-hook: this host drains (glmctl drain): migration of $guest refused" >&2
+            exit 1
+        fi
         ;;
     started)
         if [ -e "$state/$guest.incoming" ]; then

@@ -8,10 +8,13 @@ struct LabAgentConfiguration {
     let vms: [VMProfile]
     let folder: String
     let expectedRoundTrip: Duration
+    /// Both agents' heartbeat timers when given (RFC 5847: 30 s at the least); else the defaults.
+    var heartbeat: LabAgents.Heartbeat?
 
     var homeAgentFile: String { "\(folder)/home-agent.yaml" }
     func siteAgentFile(_ site: Int) -> String { "\(folder)/site\(site).yaml" }
-    func keyFile(_ site: Int) -> String { "\(folder)/site\(site).key" }
+    static func keyFile(_ site: Int, in folder: String) -> String { "\(folder)/site\(site).key" }
+    func keyFile(_ site: Int) -> String { Self.keyFile(site, in: folder) }
 
     /// Site k's name in the home agent's configuration: site-a, site-b, …
     static func siteName(_ site: Int) -> String {
@@ -37,6 +40,7 @@ struct LabAgentConfiguration {
         control-socket: \(folder)/home-agent.sock
         metrics: off
         log-level: info
+        \(heartbeat.map { "timers: { heartbeat-interval-s: \($0.intervalSeconds), missing-heartbeats-allowed: \($0.missingAllowed) }" } ?? "")
         sites:
 
         """
@@ -60,6 +64,7 @@ struct LabAgentConfiguration {
             log-level: info
             timers:
               expected-rtt-ms: \(max(1, milliseconds))
+            \(heartbeat.map { "  heartbeat-interval-s: \($0.intervalSeconds)\n  missing-heartbeats-allowed: \($0.missingAllowed)" } ?? "")
             home-agents:
               - name: home
                 address: \(LabTopology.Host.home.wanAddress)

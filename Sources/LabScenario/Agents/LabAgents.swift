@@ -36,14 +36,27 @@ public final class LabAgents: @unchecked Sendable {
     /// Writes the configurations and starts every agent; returns once each answers on its
     /// control socket. `expectedRoundTrip` is the WAN round trip the site agents start
     /// their retransmission timers from (what an operator would configure).
-    public init(topology: LabTopology, programs: Programs, vms: [VMProfile], expectedRoundTrip: Duration) async throws {
+    /// Heartbeat timers for both agents (RFC 5847): a request every `intervalSeconds`, a
+    /// peer down after `missingAllowed` unanswered.
+    public struct Heartbeat: Sendable {
+        public var intervalSeconds: Int
+        public var missingAllowed: Int
+
+        public init(intervalSeconds: Int, missingAllowed: Int) {
+            self.intervalSeconds = intervalSeconds
+            self.missingAllowed = missingAllowed
+        }
+    }
+
+    public init(topology: LabTopology, programs: Programs, vms: [VMProfile], expectedRoundTrip: Duration,
+                heartbeat: Heartbeat? = nil) async throws {
         self.topology = topology
         self.programs = programs
         self.vms = vms
         folder = topology.file("agents")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let configuration = LabAgentConfiguration(topology: topology, vms: vms, folder: folder,
-                                                  expectedRoundTrip: expectedRoundTrip)
+                                                  expectedRoundTrip: expectedRoundTrip, heartbeat: heartbeat)
         do {
             try configuration.write()
             homeAgent = try topology.spawn(topology.home, Self.realTime + [programs.homeAgent, "run", "--config", configuration.homeAgentFile])
@@ -66,6 +79,8 @@ public final class LabAgents: @unchecked Sendable {
     static let realTime = ["/usr/bin/chrt", "--fifo", "20"]
 
     public var homeAgentSocket: String { "\(folder)/home-agent.sock" }
+    /// The key file site `site`'s agents share with the home agent.
+    public func keyFile(_ site: Int) -> String { LabAgentConfiguration.keyFile(site, in: folder) }
     public func siteAgentSocket(_ site: Int) -> String { "\(folder)/site\(site).sock" }
     public var homeAgentLog: String? { homeAgent.map { _ in "\(folder)/home-agent.log" } }
 
