@@ -3,11 +3,12 @@ import Foundation
 /// Fixed-width text for people: tables, durations, byte counts.
 enum Columns {
     /// `lines` (a header first) in left-aligned columns two spaces apart.
-    static func table(_ lines: [[String]], indent: String = "") -> String {
+    static func table(_ lines: [[String]]) -> String {
         let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
         return lines.map { line in
-            indent + zip(line, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            var text = zip(line, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            while text.last == " " { text.removeLast() }
+            return text
         }.joined(separator: "\n") + "\n"
     }
 
