@@ -117,8 +117,8 @@ let package = Package(
                 "HomeAgentCore",
                 "AgentRuntime",
                 "GLMControl",
+                "GLMWire",
                 "AgentConfiguration",
-                "PacketCapture",
                 "Etcd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -140,8 +140,6 @@ let package = Package(
                 "HomeAgentRuntime",
                 "AgentRuntime",
                 "GLMWire",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -151,6 +149,7 @@ let package = Package(
             name: "SiteAgentRuntime",
             dependencies: [
                 "GLMControl",
+                "GLMWire",
                 "SiteAgentCore",
                 "AgentRuntime",
                 "AgentConfiguration",
@@ -171,8 +170,6 @@ let package = Package(
                 "SiteAgentRuntime",
                 "AgentRuntime",
                 "GLMWire",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -188,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GLMWireTests",
-            dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["GLMWire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Regressions")]
         ),
         .testTarget(
@@ -206,12 +203,13 @@ let package = Package(
         ),
         .testTarget(
             name: "HomeAgentRuntimeTests",
-            dependencies: ["GLMControl", "LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["GLMControl", "LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SiteAgentRuntimeTests",
-            dependencies: ["GLMControl", "SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "HomeAgentCore", "AgentConfiguration",
-                           "ConfigurationTestSupport", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["GLMControl", "SiteAgentRuntime", "SiteAgentCore", "HomeAgentRuntime", "AgentRuntime", "AgentConfiguration",
+                           "ConfigurationTestSupport", "GLMWire", "LabSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "InteropTests",
@@ -221,7 +219,7 @@ let package = Package(
         // namespace, for the data-plane tests and the throughput measurement. Not shipped.
         .executableTarget(
             name: "glm-tunnel-probe",
-            dependencies: ["AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         // The namespace lab the data-plane and end-to-end tests share: the topology, the
         // programs run in it, and the skip-or-fail (under CI=true) checks. Test support only.
@@ -243,7 +241,6 @@ let package = Package(
                 "LabProcesses",
                 "AgentRuntime",
                 "GLMWire",
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The lab's VM: a Debian kernel and a busybox initramfs, QEMU under TCG with its
@@ -264,6 +261,7 @@ let package = Package(
             name: "glm-wan",
             dependencies: [
                 "LabNetwork",
+                "GLMWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -272,6 +270,7 @@ let package = Package(
             name: "glm-lab",
             dependencies: [
                 "LabScenario",
+                "LabNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -282,7 +281,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LabNetworkTests",
-            dependencies: ["LabNetwork", "LabSupport"]
+            dependencies: ["LabNetwork", "LabSupport", "GLMWire"]
         ),
         .testTarget(
             name: "LabVMTests",
@@ -296,13 +295,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "GLMWire", "PacketCapture", "LabSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["AgentRuntime", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The real daemons, as operators run them, in the namespace lab.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["GLMControl", "LabSupport", "LabNetwork", "LabScenario", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire",
-                           .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["GLMControl", "LabSupport", "LabNetwork", "LabScenario", "HomeAgentRuntime", "SiteAgentRuntime", "AgentRuntime", "GLMWire"]
         ),
     ],
     swiftLanguageModes: [.v6]
