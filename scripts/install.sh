@@ -11,7 +11,7 @@
 #   /etc/default/glm-hook                                      (the hook's settings; an existing file is kept)
 #   $PREFIX/share/man/man8/{home-agent,site-agent,glmctl}.8
 #   $PREFIX/share/bash-completion/completions, zsh and fish completions
-#   $PREFIX/share/doc/glm/*.md
+#   $PREFIX/share/doc/glm/*.md, and examples/ (the configurations, Prometheus alert rules)
 #
 # Everything goes under $DESTDIR when it is set (a staging root for packaging).
 # Usage: [DESTDIR=/tmp/stage] [PREFIX=/usr/local] scripts/install.sh
@@ -85,6 +85,7 @@ install -m 0644 "$manuals/HomeAgent/home-agent.8" "$manuals/SiteAgent/site-agent
 # The documentation the units and pages point to.
 install -d "$destdir$docdir/examples"
 install -m 0644 Docs/home-agent.md Docs/site-agent.md Docs/deploy.md Docs/protocol.md "$destdir$docdir/"
-install -m 0644 Docs/examples/home-agent.yaml Docs/examples/site-agent.yaml "$destdir$docdir/examples/"
+install -m 0644 Docs/examples/home-agent.yaml Docs/examples/site-agent.yaml dist/prometheus/glm-alerts.yml \
+    "$destdir$docdir/examples/"
 
 echo "installed into ${destdir:-/}: $bindir/{${products[*]// /,}}, units, examples, hook, manual pages, completions"

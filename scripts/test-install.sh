@@ -89,7 +89,8 @@ contents=$(dpkg-deb -c "$package")
 echo "$info" | grep -q "Package: glm" && echo "$info" | grep -q "Version: $expected" \
     && pass "dpkg-deb -I: glm $expected, depends on: $(echo "$info" | sed -n 's/^ Depends: //p')" || fail "dpkg-deb -I: $info"
 for entry in ./usr/bin/home-agent ./usr/bin/site-agent ./usr/bin/glmctl ./usr/lib/systemd/system/glm-home-agent.service \
-             ./etc/libvirt/hooks/qemu.d/glm ./etc/default/glm-hook ./usr/share/doc/glm/examples/home-agent.yaml ./usr/share/man/man8/home-agent.8; do
+             ./etc/libvirt/hooks/qemu.d/glm ./etc/default/glm-hook ./usr/share/doc/glm/examples/home-agent.yaml ./usr/share/doc/glm/examples/glm-alerts.yml \
+             ./usr/share/man/man8/home-agent.8; do
     echo "$contents" | grep -q " $entry\$" && pass "dpkg-deb -c lists $entry" || fail "dpkg-deb -c does not list $entry"
 done
 echo "$contents" | grep -q ' ./etc/glm/' && fail "the package ships files under /etc/glm (the postinst copies the examples)" \

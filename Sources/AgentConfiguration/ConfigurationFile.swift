@@ -47,6 +47,14 @@ package enum ConfigurationFile {
         return bytes
     }
 
+    /// The permission bits of the file at `path` (of the file a link leads to), or nil
+    /// when it cannot be examined.
+    package static func permissions(_ path: String) -> UInt32? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return UInt32(status.st_mode) & 0o7777
+    }
+
     /// The configuration file at `path` as text; refused as a whole-file error.
     package static func configurationText(_ path: String) throws(ConfigurationError) -> String {
         do {

@@ -50,6 +50,7 @@ extension ConfigurationSource {
             } catch {
                 throw self.error("cannot read key file \(path): \(error.reason)", at: file)
             }
+            try requirePrivate(path, named: "key file", at: file)
             let trimmed = text.unicodeScalars.drop { $0.properties.isWhitespace }.reversed().drop { $0.properties.isWhitespace }
             guard let bytes = [UInt8](hexString: String(String.UnicodeScalarView(trimmed.reversed()))) else {
                 throw error("key file \(path) must hold the key in hex, two digits an octet", at: file)

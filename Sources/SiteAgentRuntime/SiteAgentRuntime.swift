@@ -2,7 +2,6 @@ import AgentRuntime
 import GLMControl
 import Logging
 import Metrics
-import Prometheus
 import ServiceLifecycle
 
 /// Assembles the site agent as `site-agent run` runs it: daemon, bridge watchers,
@@ -59,8 +58,7 @@ public struct SiteAgentRuntime: Sendable {
                 logger.info("uplinks found on the bridges", metadata: ["uplinks": "\(uplinks.sorted().joined(separator: ","))"])
             }
         }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = AgentMetrics.bootstrap(agent: .siteAgent)
         let daemon = SiteAgentDaemon(configuration: configuration, dataPlane: dataPlane, logger: logger)
         for bridge in configuration.bridges {
             let present = BridgeForwardingTable.learnedMACs(bridge: bridge, excludingPorts: uplinks, logger: logger)

@@ -85,6 +85,8 @@ struct ClusterFailoverTests {
             func key() -> String { (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() + "\n" }
             for name in ["cluster.key", "site-a.key", "site-b.key"] {
                 try key().write(toFile: file(name), atomically: true, encoding: .utf8)
+                // The agents refuse a key file other users may read.
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file(name))
             }
             for (index, name) in Self.memberNames.enumerated() {
                 let text = """

@@ -392,6 +392,8 @@ struct FederationLabTests {
         // b1's registration at B1 is refused 146, signed with a key B1 cannot verify.
         let keyFile = f.agents.keyFile(home: 2, site: 2)
         try (String(repeating: "5a", count: 32) + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
+        // Still private: the agent refuses a key file other users may read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
         let ha2 = try #require(f.agents.homeAgent(2))
         ha2.signal(SIGHUP)
         #expect(await waitUntil(timeout: .seconds(5)) { ha2.standardError.contains("configuration reloaded") },

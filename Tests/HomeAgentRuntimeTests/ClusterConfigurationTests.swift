@@ -91,4 +91,38 @@ struct ClusterConfigurationTests {
         // Without `store`, a home agent keeps its SQLite file.
         #expect(try HomeAgentConfiguration(yaml: ConfigurationSamples.minimal, path: "t.yaml").cluster == nil)
     }
+
+    @Test("The cluster's key file and etcd's client key are refused when other users may read them, accepted at 0640")
+    func keyFileModes() throws {
+        let directory = try TemporaryDirectory()
+        let clusterKey = directory.path + "/cluster.key"
+        let etcdKey = directory.path + "/etcd-client.key"
+        for name in ["etcd-ca.crt", "etcd-client.crt"] {
+            try "a certificate\n".write(toFile: directory.path + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let yaml = ConfigurationSamples.minimal + edited([
+            19: "  key-file: cluster.key",
+            21: "  etcd: { endpoints: [https://10.0.0.31:2379], ca-file: etcd-ca.crt, cert-file: etcd-client.crt, key-file: etcd-client.key }",
+        ])
+        let path = directory.path + "/home-agent.yaml"
+        func refusal() throws -> ConfigurationError {
+            try #require(throws: ConfigurationError.self) { try HomeAgentConfiguration(yaml: yaml, path: path) }
+        }
+
+        try SecretFile.write(key + "\n", to: clusterKey, mode: 0o644)
+        try SecretFile.write("a private key\n", to: etcdKey)
+        let cluster = try refusal()
+        #expect(cluster.line == 19)
+        #expect(cluster.reason == "key file \(clusterKey) can be read by any user (mode 0644); chmod 600 \(clusterKey) (or 640 to let its group read it)")
+
+        try SecretFile.write(key + "\n", to: clusterKey, mode: 0o640)
+        try SecretFile.write("a private key\n", to: etcdKey, mode: 0o606)
+        let etcd = try refusal()
+        #expect(etcd.line == 21)
+        #expect(etcd.reason == "key-file \(etcdKey) can be read and written by any user (mode 0606); chmod 600 \(etcdKey) (or 640 to let its group read it)")
+
+        try SecretFile.write("a private key\n", to: etcdKey, mode: 0o640)
+        let settings = try #require(try HomeAgentConfiguration(yaml: yaml, path: path).cluster)
+        #expect(settings.etcd.keyFile == etcdKey)
+    }
 }

@@ -149,12 +149,37 @@ struct ConfigurationErrorTests {
     @Test("A key file with bad contents is refused at the key-file line")
     func badKeyFile() throws {
         let directory = try TemporaryDirectory()
-        try "not hex at all\n".write(toFile: directory.path + "/site-a.key", atomically: true, encoding: .utf8)
+        try SecretFile.write("not hex at all\n", to: directory.path + "/site-a.key")
         let file = BadFile("bad key file", replacing: [7: "    key-file: site-a.key"], line: 7)
         let error = try #require(throws: ConfigurationError.self) {
             try HomeAgentConfiguration(yaml: file.yaml, path: directory.path + "/home-agent.yaml")
         }
         #expect(error.line == 7)
         #expect(error.reason == "key file \(directory.path)/site-a.key must hold the key in hex, two digits an octet")
+    }
+
+    @Test("A key file other users may read or write is refused at the key-file line, with the chmod that fixes it",
+          arguments: [(0o644, "read"), (0o604, "read"), (0o602, "written"), (0o666, "read and written")])
+    func keyFileOpenToOthers(_ mode: Int, _ access: String) throws {
+        let directory = try TemporaryDirectory()
+        let keyFile = directory.path + "/site-a.key"
+        try SecretFile.write(key + "\n", to: keyFile, mode: mode)
+        let file = BadFile("open key file", replacing: [7: "    key-file: site-a.key"], line: 7)
+        let error = try #require(throws: ConfigurationError.self) {
+            try HomeAgentConfiguration(yaml: file.yaml, path: directory.path + "/home-agent.yaml")
+        }
+        #expect(error.line == 7)
+        #expect(error.reason == "key file \(keyFile) can be \(access) by any user (mode 0\(String(mode, radix: 8))); "
+                + "chmod 600 \(keyFile) (or 640 to let its group read it)")
+    }
+
+    @Test("A key file private to its owner, or to its owner and group (root:glm 0640), is accepted",
+          arguments: [0o600, 0o640, 0o400, 0o660])
+    func privateKeyFile(_ mode: Int) throws {
+        let directory = try TemporaryDirectory()
+        try SecretFile.write(key + "\n", to: directory.path + "/site-a.key", mode: mode)
+        let yaml = BadFile("private key file", replacing: [7: "    key-file: site-a.key"], line: 0).yaml
+        let configuration = try HomeAgentConfiguration(yaml: yaml, path: directory.path + "/home-agent.yaml")
+        #expect(configuration.policy.sites.first?.association.spi == 256)
     }
 }

@@ -1,3 +1,4 @@
+import ConfigurationTestSupport
 import Foundation
 import GLMWire
 import HomeAgentCore
@@ -10,7 +11,7 @@ struct ConfigurationTests {
     func completeFile() throws {
         let directory = try TemporaryDirectory()
         let keyFile = directory.path + "/site-b.key"
-        try "  101112131415161718191a1b1c1d1e1f2021222324252627\n".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try SecretFile.write("  101112131415161718191a1b1c1d1e1f2021222324252627\n", to: keyFile)
         let yaml = """
             # The home agent of site "home".
             address: 198.18.0.2

@@ -152,7 +152,7 @@ struct SiteConfigurationTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-sa-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "\(SiteConfigurationSamples.key16)\n".write(to: directory.appendingPathComponent("dc1.key"), atomically: true, encoding: .utf8)
+        try SecretFile.write("\(SiteConfigurationSamples.key16)\n", to: directory.appendingPathComponent("dc1.key").path)
         let yaml = SiteConfigurationSamples.minimal.replacingOccurrences(of: "key: \(SiteConfigurationSamples.key16)", with: "key-file: dc1.key")
             + """
             metrics: off
@@ -172,6 +172,25 @@ struct SiteConfigurationTests {
     @Test("A bad file is refused at its line", arguments: siteBadFiles)
     func refused(_ file: BadConfigurationFile) {
         file.expectRefused(path: "/etc/glm/site-agent.yaml") { _ = try SiteAgentConfiguration(yaml: $0, path: $1) }
+    }
+
+    @Test("A key file other users may read is refused at its line; one its group may read is accepted")
+    func keyFileModes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("glm-sa-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keyFile = directory + "/dc1.key"
+        let yaml = ConfigurationEdit.apply(to: SiteConfigurationSamples.minimal, replacing: [7: "    key-file: dc1.key"])
+        try SecretFile.write("\(key)\n", to: keyFile, mode: 0o644)
+        let error = try #require(throws: ConfigurationError.self) {
+            try SiteAgentConfiguration(yaml: yaml, path: directory + "/site-agent.yaml")
+        }
+        #expect(error.line == 7)
+        #expect(error.reason == "key file \(keyFile) can be read by any user (mode 0644); chmod 600 \(keyFile) (or 640 to let its group read it)")
+
+        try SecretFile.write("\(key)\n", to: keyFile, mode: 0o640)
+        let configuration = try SiteAgentConfiguration(yaml: yaml, path: directory + "/site-agent.yaml")
+        #expect(configuration.policy.homeAgents[0].association.spi == 256)
     }
 
     @Test("An unreadable file is refused naming it")

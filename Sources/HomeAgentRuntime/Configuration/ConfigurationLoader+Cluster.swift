@@ -121,6 +121,9 @@ extension ConfigurationLoader {
             } catch {
                 throw source.error("cannot read \(key) \(path): \(error.reason)", at: fileNode)
             }
+            if key == "key-file" {
+                try source.requirePrivate(path, named: key, at: fileNode)
+            }
             files.append(path)
         }
         if !secure.isEmpty, files[0] == nil {
