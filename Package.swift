@@ -157,7 +157,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -204,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "HomeAgentRuntimeTests",
             dependencies: ["GLMControl", "LabSupport", "HomeAgentRuntime", "Etcd", .product(name: "NIOPosix", package: "swift-nio"), "AgentConfiguration", "ConfigurationTestSupport", "HomeAgentCore", "AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "SiteAgentRuntimeTests",
@@ -295,7 +294,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["AgentRuntime", "GLMControl", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // The real daemons, as operators run them, in the namespace lab.
         .testTarget(

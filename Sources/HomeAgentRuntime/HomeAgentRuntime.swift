@@ -22,8 +22,7 @@ public struct HomeAgentRuntime: Sendable {
     /// Opens the store, bootstraps metrics (once per process) and prepares the services.
     public static func start(configuration: HomeAgentConfiguration, configurationPath: String, dataPlane: Bool,
                              logger: Logger) async throws -> HomeAgentRuntime {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let registry = AgentMetrics.bootstrap(agent: .homeAgent)
         let tunnels = TunnelCounterSource()
         let makeDataPlane: @Sendable () -> (any HomeDataPlane)? = {
             guard dataPlane else { return nil }

@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import Metrics
 import Prometheus
 import Testing

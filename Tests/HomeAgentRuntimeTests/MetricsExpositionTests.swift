@@ -1,5 +1,6 @@
 import AgentRuntime
 import Foundation
+import GLMControl
 import LabSupport
 import Testing
 
@@ -14,16 +15,7 @@ struct MetricsExpositionTests {
     @Test("Every family has its HELP, glm_build_info names the agent and release, timers have GLM's buckets",
           arguments: AgentMetrics.Agent.allCases)
     func exposition(_ agent: AgentMetrics.Agent) async throws {
-        if agent == .homeAgent {
-            // HomeAgentRuntime.start still bootstraps swift-prometheus's own factory. Once it
-            // calls AgentMetrics.bootstrap(agent: .homeAgent) the issue is no longer
-            // recorded, withKnownIssue fails on that, and this branch goes.
-            await withKnownIssue("the home agent does not bootstrap AgentMetrics yet") {
-                try await Self.expectDescribed(agent)
-            }
-        } else {
-            try await Self.expectDescribed(agent)
-        }
+        try await Self.expectDescribed(agent)
     }
 
     static func expectDescribed(_ agent: AgentMetrics.Agent) async throws {

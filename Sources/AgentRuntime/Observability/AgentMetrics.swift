@@ -1,3 +1,4 @@
+import GLMControl
 import Metrics
 import Prometheus
 

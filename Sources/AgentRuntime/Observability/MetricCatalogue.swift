@@ -43,6 +43,7 @@ public enum MetricCatalogue {
 
         // The site agent.
         "glm_site_served_vms": "VMs accepted and served on this host now.",
+        "glm_site_draining": "1 while the host drains (glmctl drain): arrivals are refused and the VMs here stay until they leave.",
         "glm_site_processing_seconds": "Time to handle one batch of inputs.",
         "glm_site_announces_total": "Hypervisor announces from this host's ports that started or refreshed a registration.",
         "glm_site_uplink_announces_ignored_total": "Announces that came in over an uplink (other hypervisors' VMs), ignored.",
