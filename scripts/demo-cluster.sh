@@ -6,8 +6,8 @@
 # correspondent. The member serving is killed (every process of its machine, its links
 # down) twice; after each kill the other takes over, and the machine killed comes back
 # and rejoins as a standby. Prints a line per failover and the summary; writes the JSON
-# report, the SVG timeline, the probe logs and the agents' logs (REPORT=path, default
-# reports/<time>/). Options through LAB_OPTIONS, e.g. LAB_OPTIONS="--kills 5 --delay-ms 30".
+# report (REPORT=path, default reports/<time>.json) and, in a folder beside it named
+# after it, the SVG timeline, the probe logs and the agents' logs. Options through LAB_OPTIONS, e.g. LAB_OPTIONS="--kills 5 --delay-ms 30".
 # Everything the lab starts and makes is removed at the end, also on Ctrl-C: the
 # namespaces, the agents, etcd's processes and its data.
 set -euo pipefail

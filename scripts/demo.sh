@@ -5,8 +5,8 @@
 # A2 → B1 → B2 → A1 in make-before-break mode (the libvirt hook's `incoming` first), while
 # site A's correspondent probes it every millisecond; a home agent on every site and a
 # site agent on every hypervisor run as operators run them. Prints the summary; writes
-# the JSON report, the SVG timeline, the captures and the logs (REPORT=path, default
-# reports/<time>/). Options through LAB_OPTIONS, e.g. LAB_OPTIONS="--crossing" (b1 of
+# the JSON report (REPORT=path, default reports/<time>.json) and, in a folder beside it
+# named after it, the SVG overview and timeline, the captures and the logs. Options through LAB_OPTIONS, e.g. LAB_OPTIONS="--crossing" (b1 of
 # site B crossing a1's path), "--delay-ms 30 --route A1,B2,A2", or "--single-origin" for
 # the older lab of one origin site and single-host foreign sites (its own --sites,
 # --vms, --route home,a,b,home).

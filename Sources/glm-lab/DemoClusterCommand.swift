@@ -17,7 +17,7 @@ struct DemoClusterCommand: AsyncParsableCommand {
     @Option(help: "How many times the serving member is killed (the member killed comes back after each), 1-20.")
     var kills = 2
 
-    @Option(help: "Where the JSON report goes; the SVG timeline, the summary, the probe logs and the agents' logs go beside it.")
+    @Option(help: "Where the JSON report goes (default reports/<UTC time>.json); the SVG timeline, the summary, the probe logs and the agents' logs go in a folder beside it named after it.")
     var report: String?
 
     @Option(help: "The folder with home-agent, site-agent, glm-wan and glm-tunnel-probe (default: this program's own folder).")
@@ -29,8 +29,8 @@ struct DemoClusterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reportPath = report ?? DemoCommand.defaultReport()
-        let folder = URL(fileURLWithPath: reportPath).deletingLastPathComponent().path
+        let location = try ReportLocation(report: report)
+        let (reportPath, folder) = (location.report, location.folder)
         var options = ClusterScenarioOptions(programs: programs ?? DemoCommand.ownFolder(), output: folder)
         options.oneWayDelay = .microseconds(Int64((delay * 1000).rounded()))
         options.kills = kills

@@ -40,7 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "With --single-origin: VMs migrating along the route, one after another, 1-4.")
     var vms = 1
 
-    @Option(help: "Where the JSON report goes; the SVG timeline, the summary, the captures and logs go beside it.")
+    @Option(help: "Where the JSON report goes (default reports/<UTC time>.json); the SVG timeline, the summary, the captures and logs go in a folder beside it named after it.")
     var report: String?
 
     @Option(help: "The folder with home-agent, site-agent and glm-wan (default: this program's own folder).")
@@ -68,8 +68,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reportPath = report ?? Self.defaultReport()
-        let folder = URL(fileURLWithPath: reportPath).deletingLastPathComponent().path
+        let location = try ReportLocation(report: report)
+        let (reportPath, folder) = (location.report, location.folder)
         let passes = modes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0 == "mbb" ? ScenarioOptions.makeBeforeBreak : $0 }
         let oneWayDelay = Duration.microseconds(Int64((delay * 1000).rounded()))
@@ -128,15 +128,6 @@ struct DemoCommand: AsyncParsableCommand {
         print("report: \(reportPath)")
         print("timeline: \(svg)")
         print("captures and logs: \(folder)")
-    }
-
-    /// `reports/<UTC time>/report.json` under the current folder (git ignores `reports/`).
-    static func defaultReport() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return FileManager.default.currentDirectoryPath + "/reports/\(formatter.string(from: Date()))/report.json"
     }
 
     static func ownFolder() -> String {

@@ -10,7 +10,9 @@ struct ProbeCommand: ParsableCommand {
         abstract: "Send numbered ICMP echo requests at a fixed cadence and record every answer.",
         discussion: """
             Runs until SIGTERM or SIGINT (or --duration), then stops sending, waits --grace \
-            for late replies, writes the probe log (format: Docs/lab.md, ProbeLog) and exits 0.
+            for late replies, writes the probe log (format: Docs/lab.md, ProbeLog) and exits 0. \
+            At SIGUSR1 it writes what it recorded so far to the log's path with ".snapshot" \
+            appended, and goes on.
             """
     )
 
@@ -43,7 +45,10 @@ struct ProbeCommand: ParsableCommand {
         prober.start()
         print("probing \(target) every \(intervalMilliseconds) ms")
         fflush(nil)
-        signals.wait(seconds: duration)
+        signals.wait(seconds: duration) {
+            // Written whole, then renamed into place, as the log is.
+            try? Data(prober.snapshot().text.utf8).write(to: URL(fileURLWithPath: output + ".snapshot"), options: .atomic)
+        }
         let log = prober.stop(grace: .nanoseconds(Int64(grace * 1e9)))
         // Written whole, then renamed into place: a reader never sees half a log.
         try Data(log.text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)

@@ -4,31 +4,39 @@ import Glibc
 import Musl
 #endif
 
-/// SIGTERM and SIGINT, received by waiting rather than by a handler.
+/// SIGTERM and SIGINT (stop), and SIGUSR1 (a snapshot), received by waiting rather than
+/// by a handler.
 ///
 /// ``block()`` must run before any thread starts, so that every thread inherits the
 /// mask and only ``wait(until:)`` on the main thread receives the signals.
 struct StopSignals {
     private var signals = sigset_t()
 
-    /// Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts later).
+    /// Blocks SIGTERM, SIGINT and SIGUSR1 in the calling thread (and the threads it
+    /// starts later).
     static func block() -> StopSignals {
         var stop = StopSignals()
         sigemptyset(&stop.signals)
         sigaddset(&stop.signals, SIGTERM)
         sigaddset(&stop.signals, SIGINT)
+        sigaddset(&stop.signals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &stop.signals, nil)
         return stop
     }
 
-    /// Waits for SIGTERM or SIGINT, or until `seconds` have passed when given.
-    mutating func wait(seconds: Double? = nil) {
+    /// Waits for SIGTERM or SIGINT, or until `seconds` have passed when given; calls
+    /// `snapshot` at each SIGUSR1 meanwhile.
+    mutating func wait(seconds: Double? = nil, snapshot: () -> Void = {}) {
         var remaining = seconds ?? .infinity
         while remaining > 0 {
             let step = min(remaining, 1)
             var timeout = timespec(tv_sec: Int(step), tv_nsec: Int((step - step.rounded(.down)) * 1e9))
             let received = sigtimedwait(&signals, nil, &timeout)
             if received == SIGTERM || received == SIGINT { return }
+            if received == SIGUSR1 {
+                snapshot()
+                continue
+            }
             remaining -= step
         }
     }

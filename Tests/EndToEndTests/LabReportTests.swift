@@ -1,5 +1,5 @@
 import Foundation
-import LabScenario
+@testable import LabScenario
 import Testing
 
 /// The lab's report as a person and a program read it: the JSON round-trips, the summary
@@ -71,5 +71,32 @@ struct LabReportTests {
         #expect(text.contains("A1 (site-a) → B1 (site-b) | A2 (site-a) → B1 (site-b)"), "\(text)")
         let svg = TimelineChart(report: report, probes: [[], []]).svg
         #expect(svg.contains("vm1: A1 (site-a) → B1 (site-b) (announce)"))
+    }
+
+    @Test("the overview draws every hop: a bar per mode side by side, downtime and overhead stacked, losses labelled")
+    func overview() throws {
+        var first = Self.record("announce", overhead: 9)
+        (first.from, first.to, first.fromHost, first.toHost) = ("site-a", "site-b", "A1", "B1")
+        var second = Self.record("make-before-break", overhead: -80)
+        (second.from, second.to, second.fromHost, second.toHost) = ("site-b", "site-a", "B1", "A2")
+        second.probes = .init(sent: 1000, lost: 96, lostOutsideDowntime: 0)
+        let report = LabReport(
+            parameters: .init(sites: 2, oneWayDelayMilliseconds: 3, lossPercent: 0, vms: 1, route: ["A1", "B1"],
+                              modes: ["announce", "make-before-break"], probeIntervalMilliseconds: 1, hypervisorsPerSite: 2),
+            started: 100, finished: 110, migrations: [first, second])
+        let chart = TimelineChart(report: report, probes: [[], []])
+        let groups = chart.overviewGroups
+        #expect(groups.map(\.label) == ["A1→B1 | B1→A2"])
+        #expect(groups.first?.bars.map(\.record.mode) == ["announce", "make-before-break"])
+        // A gap shorter than QEMU's downtime stacks no overhead on it.
+        #expect(groups.first?.bars.map(\.overhead) == [9, 0])
+        let svg = chart.svg
+        #expect(svg.contains("Every hop: QEMU downtime and the mobility overhead stacked"))
+        // Two bars of two parts each, before the first zoomed panel.
+        let overviewPart = try #require(svg.components(separatedBy: "vm1: A1 (site-a)").first)
+        #expect(overviewPart.components(separatedBy: "<rect x=").count - 1 == 4 + 2, "bars and the legend's two swatches")
+        // Losses outside QEMU's downtime in red; none outside it in black.
+        #expect(overviewPart.contains("fill=\"#d0202a\">lost 107</text>") && overviewPart.contains("fill=\"#333\">lost 96</text>"))
+        #expect(overviewPart.contains(">ann</text>") && overviewPart.contains(">mbb</text>"))
     }
 }

@@ -32,7 +32,11 @@ struct QEMUMigrationTests {
         options.modes = [ScenarioOptions.announce, ScenarioOptions.makeBeforeBreak]
 
         let checked = Checks()
-        let result = try await MigrationScenario.run(options, log: { print("lab: \($0)") }, afterEach: { migration, agents in
+        let lines = Lines()
+        let result = try await MigrationScenario.run(options, log: { line in
+            print("lab: \(line)")
+            lines.append(line)
+        }, afterEach: { migration, agents in
             // The operator's view after each step.
             let bindings = try await agents.bindings()
             let siteA = try await agents.status(site: 1)
@@ -59,6 +63,15 @@ struct QEMUMigrationTests {
 
         let records = result.report.migrations
         try #require(records.count == 4)
+        // A line per hop as it completed, numbered, with its figures; its lost probes no
+        // more than the report's (probes still in flight are left out of the line).
+        let progress = lines.all.filter { $0.hasPrefix("[") }
+        #expect(progress.count == 4, "\(lines.all)")
+        for (index, (line, record)) in zip(progress, records).enumerated() {
+            #expect(line.hasPrefix("[\(index + 1)/4] \(record.hop) \(record.mode): gap "), "\(line)")
+            let lost = line.split(separator: " ").firstIndex(of: "lost").map { Int(line.split(separator: " ")[$0 + 1]) ?? -1 } ?? -1
+            #expect(lost >= 0 && lost <= record.probes.lost, "\(line) against \(record.probes.lost) lost in the report")
+        }
         for away in records where away.to == "site-a" {
             #expect(away.timeline.updateSent != nil && away.timeline.acknowledgementReceived != nil && away.timeline.homeAgentSwitched != nil)
         }
@@ -253,4 +266,13 @@ struct QEMUMigrationTests {
             steps.append(Step(host: host, binding: binding, siteA: siteA))
         }
     }
+}
+
+/// The lines a run logged, in order.
+final class Lines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }

@@ -84,6 +84,15 @@ public final class Prober: @unchecked Sendable {
         }
     }
 
+    /// What was recorded so far, while probing goes on: the probes of the last round trip
+    /// or so are still unanswered in it.
+    public func snapshot() -> ProbeLog {
+        record.withLock {
+            ProbeLog(target: target.description, intervalNanoseconds: interval.nanoseconds,
+                     duplicates: $0.duplicates, probes: $0.probes)
+        }
+    }
+
     private func sendProbes() {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -93,6 +93,12 @@ public enum FederationScenario {
             var observations: [MigrationObservation<FederationTopology.Hypervisor>] = []
             var walks: [String: [[String]]] = [:]
             var hop = 0
+            var anchors: [String: MigrationAnalysis.Anchor] = [:]
+            for (vm, home, _) in travellers { anchors[vm.name] = anchor(home: home, in: topology) }
+            let hops = options.modes.indices.map { pass in
+                travellers.map { FederationScenarioOptions.walk($0.route, pass: pass).count - 1 }.reduce(0, +)
+            }.reduce(0, +)
+            var progress = HopProgress(total: hops, anchors: anchors)
             for (pass, mode) in options.modes.enumerated() {
                 let passWalks = travellers.map { FederationScenarioOptions.walk($0.route, pass: pass) }
                 for (traveller, walk) in zip(travellers, passWalks) { walks[traveller.vm.name, default: []].append(walk.map(\.hostName)) }
@@ -115,16 +121,18 @@ public enum FederationScenario {
                             problems.append(problem)
                             log("  \(problem)")
                         }
-                        observations.append(MigrationObservation(
+                        let observation = MigrationObservation(
                             vm: vm, from: from, to: to, mode: mode, started: outcome.requestedAt,
                             sourceStopped: outcome.sourceStoppedAt, resumed: outcome.destinationResumedAt,
-                            downtimeMilliseconds: outcome.downtime.milliseconds, totalMilliseconds: outcome.totalTime.milliseconds))
+                            downtimeMilliseconds: outcome.downtime.milliseconds, totalMilliseconds: outcome.totalTime.milliseconds)
+                        observations.append(observation)
                         log("  QEMU: total \(outcome.totalTime.milliseconds) ms, downtime \(outcome.downtime.milliseconds) ms")
                         if let problem = await agents.waitForPlacement(vm, home: home, at: to) {
                             problems.append(problem)
                             log("  \(problem)")
                         }
                         try await Task.sleep(for: options.settle)
+                        log(await progress.line(observation, prober: probers.first { $0.vm.name == vm.name }))
                     }
                 }
             }
@@ -149,8 +157,6 @@ public enum FederationScenario {
 
             var traces: [String: SignalingTrace] = [:]
             for capture in captures { traces[capture.name] = try SignalingTrace(capture: capture.file) }
-            var anchors: [String: MigrationAnalysis.Anchor] = [:]
-            for (vm, home, _) in travellers { anchors[vm.name] = anchor(home: home, in: topology) }
             let analysed = MigrationAnalysis(traces: traces, probes: logs, anchors: anchors).records(observations)
             let report = LabReport(
                 parameters: .init(sites: options.sites, oneWayDelayMilliseconds: options.oneWayDelay.milliseconds,

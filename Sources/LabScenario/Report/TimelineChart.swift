@@ -1,7 +1,8 @@
 import Foundation
 
-/// The report's picture: one panel per migration, time running left to right around the
-/// moment the VM resumed at its destination. Each probe is a mark at its send time —
+/// The report's picture: an overview of every hop (``overview(y:)``), then one panel per
+/// migration zoomed on the moment the VM resumed at its destination, time running left
+/// to right. Each probe is a mark at its send time —
 /// answered ones as dots at the height of their round trip, lost ones as red ticks on
 /// the axis — over QEMU's downtime (shaded) and the handoff's signaling events
 /// (vertical lines, labelled). A report's failovers follow, one panel each around the
@@ -28,7 +29,8 @@ public struct TimelineChart: Sendable {
     /// The SVG document.
     public var svg: String {
         let failovers = report.failovers ?? []
-        let height = top + Double(report.migrations.count + failovers.count) * (panelHeight + 40) + 20
+        let overviewSpace = report.migrations.isEmpty ? 0 : Self.overviewHeight + 20
+        let height = top + overviewSpace + Double(report.migrations.count + failovers.count) * (panelHeight + 40) + 20
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
         font-family="sans-serif" font-size="11">
@@ -36,12 +38,13 @@ public struct TimelineChart: Sendable {
         <text x="\(left)" y="22" font-size="15" font-weight="bold">\(Self.escape(title))</text>
 
         """
+        out += overview(y: top)
         for (index, record) in report.migrations.enumerated() {
-            let y = top + Double(index) * (panelHeight + 40)
+            let y = top + overviewSpace + Double(index) * (panelHeight + 40)
             out += panel(record, probes: index < probes.count ? probes[index] : [], y: y)
         }
         for (index, failover) in failovers.enumerated() {
-            let y = top + Double(report.migrations.count + index) * (panelHeight + 40)
+            let y = top + overviewSpace + Double(report.migrations.count + index) * (panelHeight + 40)
             out += panel(failover, probes: index < failoverProbes.count ? failoverProbes[index] : [], y: y)
         }
         out += "</svg>\n"

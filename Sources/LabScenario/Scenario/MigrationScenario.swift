@@ -91,6 +91,8 @@ public enum MigrationScenario {
 
             var observations: [MigrationObservation<LabTopology.Host>] = []
             var hop = 0
+            let anchors = Dictionary(uniqueKeysWithValues: profiles.map { ($0.name, Self.anchor(options: options, delay: delay)) })
+            var progress = HopProgress(total: options.modes.count * (options.route.count - 1) * guests.count, anchors: anchors)
             for mode in options.modes {
                 for (from, to) in zip(options.route, options.route.dropFirst()) {
                     hop += 1
@@ -115,6 +117,7 @@ public enum MigrationScenario {
                         }
                         try await afterEach?(observation, agents)
                         try await Task.sleep(for: options.settle)
+                        log(await progress.line(observation, prober: probers.first { $0.vm.name == guest.profile.name }))
                     }
                 }
             }
@@ -131,13 +134,6 @@ public enum MigrationScenario {
 
             var traces: [String: SignalingTrace] = [:]
             for capture in captures { traces[capture.name] = try SignalingTrace(capture: capture.file) }
-            var delays: [String: Double] = [LabTopology.Host.home.hostName: 0]
-            for site in 1...options.sites { delays[LabTopology.Host.site(site).hostName] = delay }
-            // Every VM is anchored at the home host, its correspondent on the home LAN.
-            let anchor = MigrationAnalysis.Anchor(siteName: LabTopology.Host.home.siteName,
-                                                  homeAgent: LabTopology.Host.home.hostName,
-                                                  homeAgentAddress: LabTopology.Host.home.wanAddress, oneWayDelays: delays)
-            let anchors = Dictionary(uniqueKeysWithValues: profiles.map { ($0.name, anchor) })
             let analysed = MigrationAnalysis(traces: traces, probes: logs, anchors: anchors).records(observations)
             let report = LabReport(
                 parameters: .init(sites: options.sites, oneWayDelayMilliseconds: delay * 1000, lossPercent: options.lossPercent,
@@ -153,5 +149,14 @@ public enum MigrationScenario {
             topology.remove()
             throw error
         }
+    }
+
+    /// Every VM is anchored at the home host, its correspondent on the home LAN; each
+    /// site is `delay` seconds away, one way.
+    static func anchor(options: ScenarioOptions, delay: Double) -> MigrationAnalysis.Anchor {
+        var delays: [String: Double] = [LabTopology.Host.home.hostName: 0]
+        for site in 1...options.sites { delays[LabTopology.Host.site(site).hostName] = delay }
+        return MigrationAnalysis.Anchor(siteName: LabTopology.Host.home.siteName, homeAgent: LabTopology.Host.home.hostName,
+                                        homeAgentAddress: LabTopology.Host.home.wanAddress, oneWayDelays: delays)
     }
 }

@@ -27,6 +27,18 @@ public final class ProbeRun: @unchecked Sendable {
         }
     }
 
+    /// What the prober recorded so far (it goes on): SIGUSR1, then its snapshot file.
+    public func snapshot() async throws -> ProbeLog {
+        let path = file + ".snapshot"
+        try? FileManager.default.removeItem(atPath: path)
+        process.signal(SIGUSR1)
+        guard await waitUntil(timeout: .seconds(5), { FileManager.default.fileExists(atPath: path) }) else {
+            throw ScenarioError("the prober for \(vm.name) wrote no snapshot")
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ProbeLog(contentsOfFile: path)
+    }
+
     /// Stops probing (SIGTERM; the prober waits a second for late replies) and reads the log.
     public func stop() async throws -> ProbeLog {
         process.signal(SIGTERM)

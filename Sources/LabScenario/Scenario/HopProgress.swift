@@ -1,0 +1,38 @@
+import Foundation
+import LabNetwork
+
+/// The line `make demo` prints as each hop completes, from what the correspondent's
+/// prober has recorded so far: `[3/8] A1 (site-a) → B1 (site-b) announce: gap 13 ms,
+/// overhead 10 ms, lost 5`. The signaling's timeline comes with the report, once the
+/// captures are read.
+struct HopProgress {
+    /// How many hops the run makes.
+    let total: Int
+    let anchors: [String: MigrationAnalysis.Anchor]
+    private(set) var done = 0
+
+    init(total: Int, anchors: [String: MigrationAnalysis.Anchor]) {
+        self.total = total
+        self.anchors = anchors
+    }
+
+    /// Probes sent this recently may still be on their way back: they are left out.
+    static let inFlight = 0.25
+
+    /// The line for `observation`, the hop just completed, its probes from `prober`.
+    mutating func line<Host: MigrationHost>(_ observation: MigrationObservation<Host>, prober: ProbeRun?) async -> String {
+        done += 1
+        let prefix = "[\(done)/\(total)]"
+        guard let prober, let log = try? await prober.snapshot() else {
+            return "\(prefix) \(observation.from.hostName) → \(observation.to.hostName) \(observation.mode): "
+                + "QEMU downtime \(LabReport.milliseconds(observation.downtimeMilliseconds)); no probes to show"
+        }
+        let analysis = MigrationAnalysis(traces: [:], probes: [observation.vm.name: log], anchors: anchors)
+        let (record, _) = analysis.record(observation, until: Date().timeIntervalSince1970 - Self.inFlight)
+        return "\(prefix) \(record.hop) \(record.mode): "
+            + "gap \(record.trafficGapMilliseconds.map(LabReport.milliseconds) ?? "-"), "
+            + "QEMU downtime \(LabReport.milliseconds(record.qemuDowntimeMilliseconds)), "
+            + "overhead \(record.mobilityOverheadMilliseconds.map(LabReport.milliseconds) ?? "-"), "
+            + "lost \(record.probes.lost) (\(record.probes.lostOutsideDowntime) outside the downtime)"
+    }
+}
