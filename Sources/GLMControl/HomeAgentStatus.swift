@@ -9,12 +9,15 @@ public struct HomeAgentStatus: Codable, Hashable, Sendable {
         /// VMs bound at the site.
         public var vms: Int
         public var hosts: [Host]
+        /// The tunnel's traffic with its hosts, summed; nil without a data plane.
+        public var traffic: TrafficTotals?
 
-        public init(name: String, health: PeerHealth, vms: Int, hosts: [Host]) {
+        public init(name: String, health: PeerHealth, vms: Int, hosts: [Host], traffic: TrafficTotals? = nil) {
             self.name = name
             self.health = health
             self.vms = vms
             self.hosts = hosts
+            self.traffic = traffic
         }
     }
 
@@ -23,11 +26,14 @@ public struct HomeAgentStatus: Codable, Hashable, Sendable {
         public var address: String
         public var health: PeerHealth
         public var vms: Int
+        /// The tunnel's traffic with it; nil without a data plane.
+        public var traffic: TrafficTotals?
 
-        public init(address: String, health: PeerHealth, vms: Int) {
+        public init(address: String, health: PeerHealth, vms: Int, traffic: TrafficTotals? = nil) {
             self.address = address
             self.health = health
             self.vms = vms
+            self.traffic = traffic
         }
     }
 

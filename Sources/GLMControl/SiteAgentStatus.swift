@@ -7,12 +7,15 @@ public struct SiteAgentStatus: Codable, Hashable, Sendable {
         public var health: PeerHealth
         /// VMs here that it anchors.
         public var vms: Int
+        /// The tunnel's traffic with it; nil without a data plane.
+        public var traffic: TrafficTotals?
 
-        public init(name: String, address: String, health: PeerHealth, vms: Int) {
+        public init(name: String, address: String, health: PeerHealth, vms: Int, traffic: TrafficTotals? = nil) {
             self.name = name
             self.address = address
             self.health = health
             self.vms = vms
+            self.traffic = traffic
         }
     }
 

@@ -58,7 +58,7 @@ public struct HomeAgentRuntime: Sendable {
         let clusterMember = member
         services.append(ControlService(path: configuration.controlSocket, logger: logger) { request in
             await HomeAgentControl.answer(request, daemon: slot.daemon, member: clusterMember,
-                                          tunnel: dataPlane ? TrafficTotals(tunnels.counters) : nil)
+                                          tunnel: dataPlane ? tunnels.counters : nil)
         })
         if dataPlane {
             services.append(HomeLANWatcher.service(interface: configuration.homeInterface, slot: slot, logger: logger))
@@ -76,7 +76,7 @@ public struct HomeAgentRuntime: Sendable {
 /// cluster's view; `notify` and `revoke` need the serving one.
 public enum HomeAgentControl {
     public static func answer(_ request: ControlRequest, daemon: HomeAgentDaemon?, member: ClusterMember? = nil,
-                              tunnel: TrafficTotals? = nil) async -> ControlReply {
+                              tunnel: TunnelCounters? = nil) async -> ControlReply {
         switch request.request {
         case .cluster:
             guard let member else { return .failure("this home agent is not a cluster member (store: sqlite)") }

@@ -68,7 +68,7 @@ public struct SiteAgentRuntime: Sendable {
             SiteAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
             ControlService(path: configuration.controlSocket, logger: logger) { request in
                 await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges,
-                                              tunnel: tunnelMetrics.map { TrafficTotals($0.current) })
+                                              tunnel: tunnelMetrics?.current)
             },
         ]
         let uplinkAnnounces = Counter(label: "glm_site_uplink_announces_ignored_total")

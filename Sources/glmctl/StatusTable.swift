@@ -13,11 +13,11 @@ enum StatusTable {
         }
         if let tunnel = status.tunnel { text += traffic(tunnel) }
         guard !status.sites.isEmpty else { return text }
-        var lines = [["SITE", "STATE", "VMS", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS", "LAST REFUSAL"]]
+        var lines = [["SITE", "STATE", "VMS", "TRAFFIC OUT / IN", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS", "LAST REFUSAL"]]
         for site in status.sites {
-            lines.append(row(site.name, site.health, vms: site.vms))
+            lines.append(row(site.name, site.health, vms: site.vms, traffic: site.traffic))
             for host in site.hosts {
-                lines.append(row("  \(host.address)", host.health, vms: host.vms))
+                lines.append(row("  \(host.address)", host.health, vms: host.vms, traffic: host.traffic))
             }
         }
         return text + "\n" + Columns.table(lines)
@@ -28,9 +28,10 @@ enum StatusTable {
         var text = "site agent \(status.address) (glm \(status.version)): \(served) VMs served, \(status.vms.count) known"
         text += status.draining ? "; DRAINING: arrivals refused\n" : "\n"
         if let tunnel = status.tunnel { text += traffic(tunnel) }
-        var lines = [["HOME AGENT", "ADDRESS", "STATE", "VMS", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS", "LAST REFUSAL"]]
+        var lines = [["HOME AGENT", "ADDRESS", "STATE", "VMS", "TRAFFIC OUT / IN", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS",
+                      "LAST REFUSAL"]]
         for homeAgent in status.homeAgents {
-            var line = row(homeAgent.name, homeAgent.health, vms: homeAgent.vms)
+            var line = row(homeAgent.name, homeAgent.health, vms: homeAgent.vms, traffic: homeAgent.traffic)
             line.insert(homeAgent.address, at: 1)
             lines.append(line)
         }
@@ -46,17 +47,18 @@ enum StatusTable {
         return text
     }
 
-    private static func row(_ name: String, _ health: PeerHealth, vms: Int) -> [String] {
+    private static func row(_ name: String, _ health: PeerHealth, vms: Int, traffic: TrafficTotals?) -> [String] {
         let state = health.state == .up || health.state == .idle ? health.state.rawValue : health.state.rawValue.uppercased()
         let refusal = health.lastRefusal.map { reason in
             "\(health.lastRefusalSecondsAgo.map { Columns.ago($0) + ": " } ?? "")\(reason)"
         } ?? "-"
-        return [name, state, "\(vms)", Columns.ago(health.lastHeartbeatSecondsAgo), Columns.milliseconds(health.roundTripMilliseconds),
+        let exchanged = traffic.map { "\(Columns.bytes($0.bytesOut)) / \(Columns.bytes($0.bytesIn))" } ?? "-"
+        return [name, state, "\(vms)", exchanged, Columns.ago(health.lastHeartbeatSecondsAgo), Columns.milliseconds(health.roundTripMilliseconds),
                 health.restartCounter.map(String.init) ?? "-", "\(health.refusals)", String(refusal.prefix(60))]
     }
 
     private static func traffic(_ tunnel: TrafficTotals) -> String {
         "tunnel: out \(tunnel.packetsOut) packets (\(Columns.bytes(tunnel.bytesOut))), "
-            + "in \(tunnel.packetsIn) packets (\(Columns.bytes(tunnel.bytesIn))), dropped \(tunnel.dropped)\n"
+            + "in \(tunnel.packetsIn) packets (\(Columns.bytes(tunnel.bytesIn))), dropped \(tunnel.dropped ?? 0)\n"
     }
 }

@@ -45,6 +45,10 @@ struct OperatorToolLabTests {
         }
         let bindings = try? await agents.bindings()
         try #require(bound, "bindings: \(String(describing: bindings))")
+        // Ten echoes from the home LAN's correspondent to VM 2, through the tunnel to site C.
+        let ping = try await topology.run(topology.cn, [tools.ping, "-c", "10", "-i", "0.02", "-W", "2", Self.vms[1].address],
+                                          timeout: .seconds(10))
+        #expect(ping.succeeded && ping.standardOutput.contains(" 0% packet loss"), "\(ping.standardOutput)")
 
         // Site A's agent dies with a VM bound there; site B's key changes under its agent.
         agents.siteAgent(1)?.kill()
@@ -78,6 +82,10 @@ struct OperatorToolLabTests {
         let siteC = try #require(status?.sites.first { $0.name == "site-c" })
         #expect(siteC.vms == 1 && siteC.hosts.count == 1 && (siteC.health.roundTripMilliseconds ?? 0) >= 5.5,
                 "site C: one VM, one host, a round trip across two 3 ms links: \(siteC)")
+        // The tunnel's traffic with site C's host: the ten requests out, the ten replies in.
+        let siteCTraffic = try #require(siteC.hosts.first?.traffic)
+        #expect(siteCTraffic.packetsOut >= 10 && siteCTraffic.packetsIn >= 10 && siteC.traffic == siteCTraffic, "\(siteC)")
+        #expect(status?.sites.first { $0.name == "site-a" }?.traffic?.packetsOut == 0, "nothing sent to site A's VM")
         let siteBAtHome = try #require(status?.sites.first { $0.name == "site-b" })
         #expect(siteBAtHome.health.refusals >= 1 && siteBAtHome.health.lastRefusal != nil, "\(siteBAtHome)")
         #expect(table.standardOutput.contains("site-a") && table.standardOutput.contains("DOWN")
@@ -85,6 +93,9 @@ struct OperatorToolLabTests {
         let atSiteC = try await ProgramRun.run(glmctl, ["status", "--socket", agents.siteAgentSocket(3)])
         print("glmctl status at site C's agent:\n\(atSiteC.standardOutput)")
         #expect(atSiteC.status == 0 && atSiteC.standardOutput.contains("up"), "\(atSiteC.standardOutput)")
+        let siteCView: SiteAgentStatus = try await ControlClient(path: agents.siteAgentSocket(3)).call(.status)
+        let homeTraffic = try #require(siteCView.homeAgents.first?.traffic)
+        #expect(homeTraffic.packetsIn >= 10 && homeTraffic.packetsOut >= 10, "\(siteCView.homeAgents)")
 
         // An operator revokes VM 2: gone from the cache, and site C stops serving it.
         let revoke = try await ProgramRun.run(glmctl, ["revoke", Self.vms[1].mac, "--socket", home])

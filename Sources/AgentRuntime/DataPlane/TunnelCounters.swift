@@ -1,4 +1,5 @@
 import GLMControl
+import GLMWire
 import Synchronization
 
 /// Why the data plane dropped a packet.
@@ -33,6 +34,9 @@ public struct TunnelCounters: Hashable, Sendable {
     public var droppedMalformed: UInt64 = 0
     public var droppedKeyMismatch: UInt64 = 0
     public var droppedTransmitFailed: UInt64 = 0
+    /// The traffic with each peer: out as sent, in as admitted (before the write into
+    /// the TUN, which the totals count).
+    public var peers: [IPv4Address: PeerTraffic] = [:]
 
     public init() {}
 
@@ -73,6 +77,7 @@ public struct TunnelCounters: Hashable, Sendable {
         droppedMalformed &+= other.droppedMalformed
         droppedKeyMismatch &+= other.droppedKeyMismatch
         droppedTransmitFailed &+= other.droppedTransmitFailed
+        for (peer, traffic) in other.peers { peers[peer, default: PeerTraffic()].add(traffic) }
     }
 }
 
@@ -84,13 +89,21 @@ final class SharedTunnelCounters: Sendable {
     func publish(_ batch: inout TunnelCounters) {
         guard batch != TunnelCounters() else { return }
         totals.withLock { $0.add(batch) }
+        var peers = batch.peers
+        peers.removeAll(keepingCapacity: true)
         batch = TunnelCounters()
+        batch.peers = peers
     }
 
     var snapshot: TunnelCounters { totals.withLock { $0 } }
 }
 
 extension TrafficTotals {
+    /// One peer's traffic as `status` shows it.
+    public init(_ traffic: PeerTraffic) {
+        self.init(packetsOut: traffic.packetsOut, bytesOut: traffic.bytesOut, packetsIn: traffic.packetsIn, bytesIn: traffic.bytesIn)
+    }
+
     /// A tunnel's counters as `status` shows them.
     public init(_ counters: TunnelCounters) {
         self.init(packetsOut: counters.packetsOut, bytesOut: counters.bytesOut, packetsIn: counters.packetsIn,

@@ -195,6 +195,7 @@ final class TunnelForwarder: Sendable {
                                 let frame = outgoing[done + index]
                                 counters.packetsOut &+= UInt64(frame.packets)
                                 counters.bytesOut &+= UInt64(frame.innerBytes)
+                                counters.peers[frame.peer, default: PeerTraffic()].sent(packets: frame.packets, bytes: frame.innerBytes)
                             }
                             sent += Int(result)
                         } else if result < 0 && errno == EINTR {
@@ -251,6 +252,7 @@ final class TunnelForwarder: Sendable {
             // decide once for a run of identical (sender, source, destination, key).
             var lastQuery: AdmissionQuery? = nil
             var lastVerdict = TunnelAdmission.refused(.noRoute)
+            var run = PeerRun()
             datagrams.withUnsafeReadableBytes { memory in
                 for index in 0..<Int(received) {
                     let length = batch.transferred(index)
@@ -279,6 +281,7 @@ final class TunnelForwarder: Sendable {
                         }
                         // The inner packet runs to the end of the datagram.
                         let inner = UnsafeRawBufferPointer(rebasing: memory[(offset - frame.packet.readableBytes)..<offset])
+                        run.admitted(inner.count, from: sender, into: &local)
                         if coalescer != nil {
                             coalescer!.add(inner, to: device, counters: &local)
                         } else if device.write(inner) {
@@ -291,6 +294,7 @@ final class TunnelForwarder: Sendable {
                 }
                 coalescer?.flush(to: device, counters: &local)
             }
+            run.finish(into: &local)
             counters.publish(&local)
         }
     }

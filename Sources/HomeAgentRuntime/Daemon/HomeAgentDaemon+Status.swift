@@ -5,13 +5,15 @@ import HomeAgentCore
 
 extension HomeAgentDaemon {
     /// What `glmctl status` shows of this agent and every configured site.
-    public func status(tunnel: TrafficTotals?, cluster: ClusterStatus?, now: Double = Date().timeIntervalSince1970) -> HomeAgentStatus {
+    /// `tunnel`: the data plane's counters, nil without one.
+    public func status(tunnel: TunnelCounters?, cluster: ClusterStatus?, now: Double = Date().timeIntervalSince1970) -> HomeAgentStatus {
         let hosts = core.heartbeatedHosts
         let vmsBySite = Dictionary(grouping: core.bindings.values, by: \.siteName).mapValues(\.count)
         let vmsByHost = Dictionary(grouping: core.bindings.values, by: \.siteAddress).mapValues(\.count)
         let sites = core.policy.sites.map { site in
             let siteHosts = hosts.filter { $0.site == site.name }.map { host in
-                HomeAgentStatus.Host(address: "\(host.address)", health: Self.health(of: host, now: now), vms: vmsByHost[host.address] ?? 0)
+                HomeAgentStatus.Host(address: "\(host.address)", health: Self.health(of: host, now: now), vms: vmsByHost[host.address] ?? 0,
+                                     traffic: tunnel.map { TrafficTotals($0.peers[host.address] ?? PeerTraffic()) })
             }
             // The site as a whole: down while one of its hosts is; else as its refusals and
             // its freshest answer say.
@@ -21,11 +23,12 @@ extension HomeAgentDaemon {
                 reachable: !siteHosts.contains { $0.health.state == .down }, lastHeartbeat: lastHeartbeat,
                 roundTrip: siteHosts.compactMap(\.health.roundTripMilliseconds).max().map { $0 / 1000 },
                 restartCounter: nil, lastAuthentic: lastAuthentic, now: now)
-            return HomeAgentStatus.Site(name: site.name, health: health, vms: vmsBySite[site.name] ?? 0, hosts: siteHosts)
+            return HomeAgentStatus.Site(name: site.name, health: health, vms: vmsBySite[site.name] ?? 0, hosts: siteHosts,
+                                        traffic: tunnel.map { _ in TrafficTotals(summing: siteHosts.compactMap(\.traffic)) })
         }
         return HomeAgentStatus(version: GLMVersion.current, site: core.policy.homeSite?.name ?? "", address: "\(core.policy.address)",
                                restartCounter: core.restartCounter, serving: true, bindings: core.bindings.count,
-                               preparations: core.preparations.count, sites: sites, tunnel: tunnel, cluster: cluster)
+                               preparations: core.preparations.count, sites: sites, tunnel: tunnel.map(TrafficTotals.init), cluster: cluster)
     }
 
     private static func health(of host: HostHeartbeat, now: Double) -> PeerHealth {

@@ -17,7 +17,7 @@ import SiteAgentCore
 /// * `watch` — the agent's events as they happen.
 public enum SiteAgentControl {
     public static func answer(_ request: ControlRequest, daemon: SiteAgentDaemon, bridges: [String] = [],
-                              tunnel: TrafficTotals? = nil) async -> ControlReply {
+                              tunnel: TunnelCounters? = nil) async -> ControlReply {
         switch request.request {
         case .status:
             return .encoding(await daemon.status(tunnel: tunnel))

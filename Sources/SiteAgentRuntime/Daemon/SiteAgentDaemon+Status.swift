@@ -6,17 +6,19 @@ import SiteAgentCore
 
 extension SiteAgentDaemon {
     /// What `glmctl status` shows of this agent, every configured home agent and every VM.
-    public func status(tunnel: TrafficTotals?, now: Double = Date().timeIntervalSince1970) -> SiteAgentStatus {
+    /// `tunnel`: the data plane's counters, nil without one.
+    public func status(tunnel: TunnelCounters?, now: Double = Date().timeIntervalSince1970) -> SiteAgentStatus {
         let anchors = Dictionary(grouping: core.states.keys.compactMap { core.anchor(of: $0)?.name }, by: { $0 }).mapValues(\.count)
         let homeAgents = core.homeAgentHeartbeats.map { peer in
             let lastAuthentic = [peer.lastResponse, ledger.lastAccepted[peer.name]].compactMap { $0 }.max()
             let health = (ledger.refusals[peer.name] ?? PeerRefusals()).health(
                 reachable: peer.reachable, lastHeartbeat: peer.lastResponse, roundTrip: peer.roundTrip,
                 restartCounter: peer.restartCounter, lastAuthentic: lastAuthentic, now: now)
-            return SiteAgentStatus.HomeAgent(name: peer.name, address: "\(peer.address)", health: health, vms: anchors[peer.name] ?? 0)
+            return SiteAgentStatus.HomeAgent(name: peer.name, address: "\(peer.address)", health: health, vms: anchors[peer.name] ?? 0,
+                                             traffic: tunnel.map { TrafficTotals($0.peers[peer.address] ?? PeerTraffic()) })
         }
         return SiteAgentStatus(version: GLMVersion.current, address: "\(core.policy.address)", draining: draining,
-                               homeAgents: homeAgents, vms: vmStatuses(), tunnel: tunnel)
+                               homeAgents: homeAgents, vms: vmStatuses(), tunnel: tunnel.map(TrafficTotals.init))
     }
 
     /// Every VM known here with its state, in MAC order.
