@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Talks to an agent's control socket: one ``ControlRequest`` a connection, its answer
 /// read until the agent closes, all within a deadline; or a `watch` stream.
@@ -34,16 +35,17 @@ public struct ControlClient: Sendable {
     /// The answer to a line of the caller's, request or not (what a test of the agent's
     /// refusals sends).
     public func raw(line: String) async throws -> [UInt8] {
-        let stream = try await open(line)
+        let opened = OpenedChannel()
         return try await withDeadline {
+            let connection = try await open(line, into: opened)
             var bytes: [UInt8] = []
-            for try await chunk in stream.chunks {
+            for try await chunk in connection.chunks {
                 bytes += chunk
                 if bytes.count > Self.maximumAnswer { throw ControlClientError.answerTooLong(path) }
             }
             return bytes
         } onTimeout: {
-            stream.close()
+            opened.close()
         }
     }
 
@@ -51,20 +53,26 @@ public struct ControlClient: Sendable {
     /// cancelled. Connecting has the deadline; the stream has none.
     public func watch() async throws -> AsyncThrowingStream<ControlEvent, Error> {
         let request = String(decoding: try JSONEncoder().encode(ControlRequest.watch), as: UTF8.self)
-        let connection = try await withDeadline { try await open(request) } onTimeout: {}
+        let opened = OpenedChannel()
+        let connection = try await withDeadline { try await open(request, into: opened) } onTimeout: { opened.close() }
         return AsyncThrowingStream { continuation in
             let task = Task {
                 var pending: [UInt8] = []
+                func decode(_ line: [UInt8]) throws -> ControlEvent {
+                    if let failure = try? JSONDecoder().decode(ControlFailure.self, from: Data(line)) { throw failure }
+                    return try JSONDecoder().decode(ControlEvent.self, from: Data(line))
+                }
                 do {
                     for try await chunk in connection.chunks {
                         pending += chunk
                         while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                             let line = Array(pending[..<newline])
                             pending.removeSubrange(...newline)
-                            if let failure = try? JSONDecoder().decode(ControlFailure.self, from: Data(line)) { throw failure }
-                            continuation.yield(try JSONDecoder().decode(ControlEvent.self, from: Data(line)))
+                            continuation.yield(try decode(line))
                         }
                     }
+                    // An agent that refuses `watch` answers one object without a newline.
+                    if !pending.isEmpty { continuation.yield(try decode(pending)) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -86,32 +94,46 @@ public struct ControlClient: Sendable {
         func close() { channel.close(promise: nil) }
     }
 
-    private func open(_ request: String) async throws -> Connection {
+    /// The channel once connected, for the deadline to close whatever the call is doing.
+    private final class OpenedChannel: Sendable {
+        private let channel = Mutex<Channel?>(nil)
+        private let closed = Mutex(false)
+
+        func set(_ value: Channel) {
+            channel.withLock { $0 = value }
+            if closed.withLock({ $0 }) { value.close(promise: nil) }
+        }
+
+        func close() {
+            closed.withLock { $0 = true }
+            channel.withLock { $0 }?.close(promise: nil)
+        }
+    }
+
+    private func open(_ request: String, into opened: OpenedChannel) async throws -> Connection {
         let (chunks, continuation) = AsyncThrowingStream<[UInt8], Error>.makeStream()
         let line = Array((request + "\n").utf8)
         let channel: Channel
         do {
-            channel = try await withDeadline {
-                try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connectTimeout(.milliseconds(Int64(deadline.components.seconds * 1000)))
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(Reader(continuation: continuation))
-                        }
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(deadline.components.seconds * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Reader(continuation: continuation))
                     }
-                    .connect(unixDomainSocketPath: path)
-                    .get()
-            } onTimeout: {}
-        } catch let error as ControlClientError {
-            throw error
+                }
+                .connect(unixDomainSocketPath: path)
+                .get()
         } catch {
             throw ControlClientError.unreachable(path, "\(error)")
         }
+        opened.set(channel)
         try await channel.writeAndFlush(ByteBuffer(bytes: line))
         return Connection(channel: channel, chunks: chunks)
     }
 
-    /// Runs `body`; once `deadline` passes first, calls `onTimeout` and throws.
+    /// Runs `body`; once `deadline` passes first, calls `onTimeout` (which makes the body
+    /// end) and throws.
     private func withDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T,
                                            onTimeout: @escaping @Sendable () -> Void) async throws -> T {
         let deadline = self.deadline

@@ -27,17 +27,15 @@ struct StopSignals {
     /// Waits for SIGTERM or SIGINT, or until `seconds` have passed when given; calls
     /// `snapshot` at each SIGUSR1 meanwhile.
     mutating func wait(seconds: Double? = nil, snapshot: () -> Void = {}) {
-        var remaining = seconds ?? .infinity
-        while remaining > 0 {
-            let step = min(remaining, 1)
-            var timeout = timespec(tv_sec: Int(step), tv_nsec: Int((step - step.rounded(.down)) * 1e9))
+        let end = seconds.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
+        while true {
+            let left = end.map { ContinuousClock.now.duration(to: $0) } ?? .seconds(1)
+            guard left > .zero else { return }
+            let step = min(left, .seconds(1))
+            var timeout = timespec(tv_sec: Int(step.components.seconds), tv_nsec: Int(step.components.attoseconds / 1_000_000_000))
             let received = sigtimedwait(&signals, nil, &timeout)
             if received == SIGTERM || received == SIGINT { return }
-            if received == SIGUSR1 {
-                snapshot()
-                continue
-            }
-            remaining -= step
+            if received == SIGUSR1 { snapshot() }
         }
     }
 }

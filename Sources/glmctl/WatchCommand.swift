@@ -36,7 +36,7 @@ struct WatchCommand: AsyncParsableCommand {
             seen += 1
             if let count, seen >= count { return }
         }
-        print("the agent closed the stream (it stopped)")
+        FileHandle.standardError.write(Data("glmctl watch: the agent closed the stream (it stopped)\n".utf8))
         throw ExitCode.failure
     }
 }

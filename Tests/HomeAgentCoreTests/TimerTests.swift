@@ -87,6 +87,20 @@ struct TimerTests {
         }
         #expect(notices.contains(.peerUnreachable(site: "site-a", host: harness.siteA.address)))
         #expect(harness.core.heartbeatedHosts.map(\.reachable) == [false])
+
+        // The VM moves on to site B: the dead host of site A, holding nothing now, is no
+        // longer asked, and no longer listed (its site is not down for good).
+        let move = t + 6 * 60 + 1
+        _ = harness.handle(harness.siteB.event(harness.siteB.update(at: move)), at: move)
+        var askedOfA = 0
+        for minute in 7...10 {
+            let sent = harness.tick(at: t + Double(minute) * 60).sent
+            askedOfA += sent.filter { sent in
+                if case .heartbeat = sent.message { sent.to == harness.siteA.address } else { false }
+            }.count
+        }
+        #expect(askedOfA == 0, "heartbeats to a dead host that holds nothing")
+        #expect(harness.core.heartbeatedHosts.map(\.address) == [harness.siteB.address])
     }
 
     @Test("restored bindings come back with their data plane; ones the policy dropped go")

@@ -64,7 +64,8 @@ macs() {
 # Each call's answer goes to the system log, never to libvirt's standard output; a
 # refusal (no home agent accepts the VM, a key mismatch) or a call that outlived its
 # timeout is logged as a warning with the reason, and the hook still exits 0 so that
-# libvirt goes on. The domain's MACs are notified side by side.
+# libvirt goes on (a draining host's refusal is marked for `migrate`, below). The
+# domain's MACs are notified side by side.
 notify() {
     for mac in $(macs); do
         (

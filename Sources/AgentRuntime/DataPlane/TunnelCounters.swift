@@ -89,7 +89,9 @@ final class SharedTunnelCounters: Sendable {
     func publish(_ batch: inout TunnelCounters) {
         guard batch != TunnelCounters() else { return }
         totals.withLock { $0.add(batch) }
-        var peers = batch.peers
+        // The batch's dictionary is emptied in place and kept: no allocation a batch.
+        var peers: [IPv4Address: PeerTraffic] = [:]
+        swap(&peers, &batch.peers)
         peers.removeAll(keepingCapacity: true)
         batch = TunnelCounters()
         batch.peers = peers

@@ -46,6 +46,9 @@ public final class ControlSocket: Sendable {
         }
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         let channel = try await ServerBootstrap(group: group)
+            // A client that shuts its writing side after the request (socat at the end of
+            // its input) still reads the answer.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))

@@ -18,18 +18,20 @@ public struct PeerRefusals: Sendable {
         if authentication { lastAuthenticationFailure = now }
     }
 
-    /// The peer's health: `down` when heartbeats go unanswered; `refused` when its last
-    /// word failed authentication after its last authentic one (`lastAuthentic`: a
-    /// heartbeat answered, a registration accepted); `up` once it answered; else `idle`.
+    /// The peer's health: `refused` when its last word failed authentication after its
+    /// last authentic one (`lastAuthentic`: a heartbeat answered, a registration
+    /// accepted) — a peer whose keys differ gets no answer to its heartbeats, so this
+    /// comes before `down`, when heartbeats go unanswered; `up` once it answered; else
+    /// `idle`.
     public func health(reachable: Bool, lastHeartbeat: Double?, roundTrip: Double?, restartCounter: UInt32?,
                        lastAuthentic: Double?, now: Double) -> PeerHealth {
         var health = PeerHealth(state: .idle, lastHeartbeatSecondsAgo: lastHeartbeat.map { now - $0 },
                                 roundTripMilliseconds: roundTrip.map { $0 * 1000 }, restartCounter: restartCounter,
                                 refusals: count, lastRefusal: last, lastRefusalSecondsAgo: lastAt.map { now - $0 })
-        if !reachable {
-            health.state = .down
-        } else if let failure = lastAuthenticationFailure, failure > (lastAuthentic ?? -.infinity) {
+        if let failure = lastAuthenticationFailure, failure > (lastAuthentic ?? -.infinity) {
             health.state = .refused
+        } else if !reachable {
+            health.state = .down
         } else if lastHeartbeat != nil {
             health.state = .up
         }

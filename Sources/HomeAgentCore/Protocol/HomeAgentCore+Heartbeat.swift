@@ -50,8 +50,13 @@ extension HomeAgentCore {
             peers[address] = nil
             return []
         }
-        guard bindings.values.contains(where: { $0.siteAddress == address }) || !peer.outstanding.isEmpty else {
-            // Nothing bound there any more: stop until it holds a binding again.
+        let holdsBindings = bindings.values.contains { $0.siteAddress == address }
+        // Nothing bound there any more: stop until it holds a binding again. A request
+        // still unanswered is given its answer's time, unless the host is already
+        // unreachable (or would be now): a host that died holding bindings is not asked
+        // forever after they moved on.
+        guard holdsBindings || (!peer.outstanding.isEmpty && !peer.unreachable
+                                && peer.outstanding.count < policy.timers.missingHeartbeatsAllowed) else {
             peers[address] = nil
             return []
         }

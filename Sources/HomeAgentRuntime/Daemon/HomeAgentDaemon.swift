@@ -125,6 +125,7 @@ public actor HomeAgentDaemon {
         await channel?.close()
         channel = nil
         if let dataPlane { await dataPlane.stop() }
+        ledger.standDown()
         logger.info("home agent stopped", metadata: ["bindings": "\(core.bindings.count)"])
     }
 
@@ -199,7 +200,9 @@ public actor HomeAgentDaemon {
                     reporter.report(notice)
                     let now = Self.now()
                     ledger.record(notice, policy: core.policy, at: now)
-                    if let event = notice.controlEvent(at: now) { events.publish(event) }
+                    if let event = notice.controlEvent(at: now, siteName: { [policy = core.policy] in policy.site(at: $0)?.name }) {
+                        events.publish(event)
+                    }
                 }
             } catch {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])

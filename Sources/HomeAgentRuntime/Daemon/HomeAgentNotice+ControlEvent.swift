@@ -1,10 +1,12 @@
 import GLMControl
+import GLMWire
 import HomeAgentCore
 
 extension HomeAgentNotice {
-    /// The notice as `glmctl watch` shows it; nil for those too frequent or too minor to
-    /// follow (refreshes, ignored or malformed datagrams).
-    func controlEvent(at now: Double) -> ControlEvent? {
+    /// The notice as `glmctl watch` shows it, its peer a site's name (`siteName` names the
+    /// site of an address); nil for those too frequent or too minor to follow (refreshes,
+    /// ignored or malformed datagrams).
+    func controlEvent(at now: Double, siteName: (IPv4Address) -> String?) -> ControlEvent? {
         switch self {
         case .bindingCreated(let binding, let latency):
             return ControlEvent(time: now, kind: .registered, vm: "\(binding.vm)", peer: binding.siteName,
@@ -17,7 +19,7 @@ extension HomeAgentNotice {
             return ControlEvent(time: now, kind: .removed, vm: "\(binding.vm)", peer: binding.siteName,
                                 detail: "binding at \(binding.siteName) \(binding.siteAddress) removed: \(removal.rawValue)")
         case .atHome(let vm, let host, let prepared):
-            return ControlEvent(time: now, kind: prepared ? .preparation : .removed, vm: "\(vm)", peer: "\(host)",
+            return ControlEvent(time: now, kind: prepared ? .preparation : .removed, vm: "\(vm)", peer: siteName(host) ?? "\(host)",
                                 detail: prepared ? "return home to \(host) prepared" : "at home on \(host)")
         case .preparationAdded(let preparation):
             return ControlEvent(time: now, kind: .preparation, vm: "\(preparation.site.vm)", peer: preparation.siteName,
@@ -29,7 +31,8 @@ extension HomeAgentNotice {
             return ControlEvent(time: now, kind: .refused, vm: vm.map { "\($0)" }, peer: site,
                                 detail: "registration refused \(status): \(reason)")
         case .unauthenticated(let from, let verdict):
-            return ControlEvent(time: now, kind: .refused, peer: "\(from)", detail: "message failed authentication: \(verdict.name)")
+            return ControlEvent(time: now, kind: .refused, peer: siteName(from) ?? "\(from)",
+                                detail: "message from \(from) failed authentication: \(verdict.name)")
         case .staleUpdateIgnored(let vm, let site, let current):
             return ControlEvent(time: now, kind: .refused, vm: "\(vm)", peer: site,
                                 detail: "late update from \(site) ignored: the VM is bound at \(current)")

@@ -34,6 +34,12 @@ struct SiteLedger {
         for (site, gauge) in gauges { gauge.record(down.contains(site) ? 0 : 1) }
     }
 
+    /// A daemon that stops serving (the end of a cluster member's term) knows nothing of
+    /// the sites any more: its gauges say 1, so that a standby raises no alert.
+    func standDown() {
+        for gauge in gauges.values { gauge.record(1) }
+    }
+
     mutating func record(_ notice: HomeAgentNotice, policy: HomeAgentPolicy, at now: Double) {
         switch notice {
         case .registrationRefused(let status, _, let site, let reason):

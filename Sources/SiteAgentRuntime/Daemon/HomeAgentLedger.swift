@@ -5,7 +5,8 @@ import SiteAgentCore
 
 /// What the site agent keeps of each home agent beside the core's heartbeats, for
 /// `status` and alerts: the refusals exchanged with it, and
-/// `glm_site_home_agent_up{home_agent}` (0 while it does not answer heartbeats).
+/// `glm_site_home_agent_up{home_agent}` (0 while it does not answer heartbeats), set
+/// from the core's heartbeats after every batch.
 struct HomeAgentLedger {
     private(set) var refusals: [String: PeerRefusals] = [:]
     /// When each home agent last accepted a registration.
@@ -25,6 +26,13 @@ struct HomeAgentLedger {
         }
     }
 
+    /// Sets each home agent's gauge from the heartbeats now: 0 while it does not answer;
+    /// 1 for one no longer configured (nothing to alert on).
+    func updateGauges(_ heartbeats: [SiteAgentCore.HomeAgentHeartbeat]) {
+        let reachable = Dictionary(heartbeats.map { ($0.name, $0.reachable) }, uniquingKeysWith: { $0 && $1 })
+        for (name, gauge) in gauges { gauge.record((reachable[name] ?? true) ? 1 : 0) }
+    }
+
     mutating func record(_ notice: SiteAgentNotice, policy: SiteAgentPolicy, at now: Double) {
         switch notice {
         case .refused(_, let homeAgent, let status, _):
@@ -34,10 +42,6 @@ struct HomeAgentLedger {
             refusals[homeAgent.name, default: PeerRefusals()].record("from \(from): authentication \(verdict.name)", authentication: true, at: now)
         case .registered(let vm, _), .prepared(let vm):
             if let homeAgent = policy.homeAgent(at: vm.homeAgent) { lastAccepted[homeAgent.name] = now }
-        case .homeAgentUnreachable(let name):
-            gauges[name]?.record(0)
-        case .homeAgentReachable(let name):
-            gauges[name]?.record(1)
         default:
             break
         }

@@ -142,6 +142,7 @@ public actor SiteAgentDaemon {
         await perform(actions)
         armTimer()
         servedGauge.record(core.served.count)
+        ledger.updateGauges(core.homeAgentHeartbeats)
         let elapsed = ContinuousClock.now - started
         processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
@@ -166,7 +167,9 @@ public actor SiteAgentDaemon {
                     reporter.report(notice)
                     let now = Self.now()
                     ledger.record(notice, policy: core.policy, at: now)
-                    if let event = notice.controlEvent(at: now) { events.publish(event) }
+                    if let event = notice.controlEvent(at: now, homeAgentName: { [policy = core.policy] in policy.homeAgent(at: $0)?.name }) {
+                        events.publish(event)
+                    }
                 }
             } catch {
                 logger.error("data plane change failed", metadata: ["action": "\(action)", "error": "\(error)"])

@@ -1,13 +1,15 @@
 import GLMControl
+import GLMWire
 import SiteAgentCore
 
 extension SiteAgentNotice {
-    /// The notice as `glmctl watch` shows it; nil for those too frequent or too minor to
+    /// The notice as `glmctl watch` shows it, its peer a home agent's name (`homeAgentName`
+    /// names the home agent at an address); nil for those too frequent or too minor to
     /// follow (announces, retransmissions, refreshes, ignored or malformed datagrams).
-    func controlEvent(at now: Double) -> ControlEvent? {
+    func controlEvent(at now: Double, homeAgentName: (IPv4Address) -> String?) -> ControlEvent? {
         switch self {
         case .registered(let vm, let latency):
-            return ControlEvent(time: now, kind: .registered, vm: "\(vm.vm)", peer: "\(vm.homeAgent)",
+            return ControlEvent(time: now, kind: .registered, vm: "\(vm.vm)", peer: homeAgentName(vm.homeAgent) ?? "\(vm.homeAgent)",
                                 detail: "served as \(vm.address)/\(vm.prefixLength) via \(vm.gateway), "
                                     + "\(Int((latency * 1000).rounded())) ms after its first PBU")
         case .refused(let vm, let homeAgent, let status, _):
@@ -17,7 +19,8 @@ extension SiteAgentNotice {
             return ControlEvent(time: now, kind: .refused, vm: "\(vm)",
                                 detail: "no home agent accepts it (\(answers)); asked again in \(Int(retryIn)) s")
         case .unauthenticated(let from, let verdict):
-            return ControlEvent(time: now, kind: .refused, peer: "\(from)", detail: "message failed authentication: \(verdict.name)")
+            return ControlEvent(time: now, kind: .refused, peer: homeAgentName(from) ?? "\(from)",
+                                detail: "message from \(from) failed authentication: \(verdict.name)")
         case .atHome(let vm):
             return ControlEvent(time: now, kind: .registered, vm: "\(vm)", detail: "at home on this host")
         case .returnPrepared(let vm):
@@ -29,7 +32,7 @@ extension SiteAgentNotice {
         case .preparing(let vm, let homeAgent):
             return ControlEvent(time: now, kind: .preparation, vm: "\(vm)", peer: homeAgent, detail: "preparing for its arrival")
         case .prepared(let vm):
-            return ControlEvent(time: now, kind: .preparation, vm: "\(vm.vm)", peer: "\(vm.homeAgent)",
+            return ControlEvent(time: now, kind: .preparation, vm: "\(vm.vm)", peer: homeAgentName(vm.homeAgent) ?? "\(vm.homeAgent)",
                                 detail: "prepared: served as \(vm.address)/\(vm.prefixLength) before it arrives")
         case .preparationEnded(let vm, let outcome):
             return ControlEvent(time: now, kind: .preparation, vm: "\(vm)", detail: "preparation ended: \(outcome)")
