@@ -91,7 +91,9 @@ struct LabReportTests {
         // A gap shorter than QEMU's downtime stacks no overhead on it.
         #expect(groups.first?.bars.map(\.overhead) == [9, 0])
         let svg = chart.svg
-        #expect(svg.contains("Every hop: QEMU downtime and the mobility overhead stacked"))
+        #expect(svg.contains("Every hop: QEMU downtime and the mobility overhead stacked, a line at the traffic gap"))
+        // The gap's line of the second bar sits inside its downtime: 20 ms of 100.
+        #expect(svg.components(separatedBy: "stroke=\"#111\" stroke-width=\"2\"").count - 1 == 2 + 1, "two bars' lines and the legend's")
         // Two bars of two parts each, before the first zoomed panel.
         let overviewPart = try #require(svg.components(separatedBy: "vm1: A1 (site-a)").first)
         #expect(overviewPart.components(separatedBy: "<rect x=").count - 1 == 4 + 2, "bars and the legend's two swatches")

@@ -2,13 +2,16 @@ import Foundation
 
 extension TimelineChart {
     /// One bar of the overview: a migration's QEMU downtime with the mobility overhead
-    /// stacked on it (together, the traffic gap), its lost probes above.
+    /// stacked on it (together, the traffic gap), a line at the traffic gap — inside the
+    /// downtime when the probes went on through it (make-before-break) —, its lost probes
+    /// above.
     struct OverviewBar {
         let record: MigrationRecord
         var downtime: Double { record.qemuDowntimeMilliseconds }
         /// What the network added; a gap shorter than QEMU's downtime adds nothing.
         var overhead: Double { max(0, record.mobilityOverheadMilliseconds ?? 0) }
         var total: Double { downtime + overhead }
+        var gap: Double? { record.trafficGapMilliseconds }
     }
 
     /// The hops as the overview groups them: with two modes of as many hops, each hop's
@@ -49,7 +52,7 @@ extension TimelineChart {
 
         var out = "<g>\n"
         out += "<text x=\"\(left)\" y=\"\(y + 12)\" font-weight=\"bold\">Every hop: QEMU downtime and the mobility overhead "
-            + "stacked (the traffic gap)\(modes.count > 1 ? ", " + Self.escape(modes.joined(separator: " | ")) + " side by side" : ""); "
+            + "stacked, a line at the traffic gap\(modes.count > 1 ? ", " + Self.escape(modes.joined(separator: " | ")) + " side by side" : ""); "
             + "probes lost above each bar</text>\n"
         out += "<line x1=\"\(left)\" y1=\"\(base)\" x2=\"\(width - right)\" y2=\"\(base)\" stroke=\"#333\"/>\n"
         out += "<line x1=\"\(left)\" y1=\"\(plotTop)\" x2=\"\(left)\" y2=\"\(base)\" stroke=\"#333\"/>\n"
@@ -70,6 +73,11 @@ extension TimelineChart {
                     + "height=\"\(Self.n(base - downtimeTop))\" fill=\"#f4a259\"><title>\(Self.escape(tooltip(bar)))</title></rect>\n"
                 out += "<rect x=\"\(Self.n(x))\" y=\"\(Self.n(overheadTop))\" width=\"\(Self.n(w))\" "
                     + "height=\"\(Self.n(downtimeTop - overheadTop))\" fill=\"#1f5fa8\"><title>\(Self.escape(tooltip(bar)))</title></rect>\n"
+                if let gap = bar.gap {
+                    let gy = base - min(gap, bar.total) * scale
+                    out += "<line x1=\"\(Self.n(x - 2))\" y1=\"\(Self.n(gy))\" x2=\"\(Self.n(x + w + 2))\" y2=\"\(Self.n(gy))\" "
+                        + "stroke=\"#111\" stroke-width=\"2\"/>\n"
+                }
                 let lost = bar.record.probes.lost
                 let colour = bar.record.probes.lostOutsideDowntime > 0 ? "#d0202a" : "#333"
                 out += "<text x=\"\(Self.n(x + w / 2))\" y=\"\(Self.n(overheadTop - 4))\" text-anchor=\"middle\" "
@@ -88,12 +96,14 @@ extension TimelineChart {
             + "<text x=\"\(Self.n(lx + 16))\" y=\"\(Self.n(plotTop + 10))\">mobility overhead</text>\n"
         out += "<rect x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 18))\" width=\"12\" height=\"12\" fill=\"#f4a259\"/>"
             + "<text x=\"\(Self.n(lx + 16))\" y=\"\(Self.n(plotTop + 28))\">QEMU downtime</text>\n"
-        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 48))\" fill=\"#d0202a\">lost N: red when a</text>\n"
-        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 61))\" fill=\"#d0202a\">probe was lost outside</text>\n"
-        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 74))\" fill=\"#d0202a\">QEMU's downtime</text>\n"
+        out += "<line x1=\"\(Self.n(lx - 1))\" y1=\"\(Self.n(plotTop + 42))\" x2=\"\(Self.n(lx + 13))\" y2=\"\(Self.n(plotTop + 42))\" "
+            + "stroke=\"#111\" stroke-width=\"2\"/><text x=\"\(Self.n(lx + 16))\" y=\"\(Self.n(plotTop + 46))\">traffic gap</text>\n"
+        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 66))\" fill=\"#d0202a\">lost N: red when a</text>\n"
+        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 79))\" fill=\"#d0202a\">probe was lost outside</text>\n"
+        out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 92))\" fill=\"#d0202a\">QEMU's downtime</text>\n"
         if modes.count > 1 {
             for (index, mode) in modes.enumerated() {
-                out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 96 + Double(index) * 13))\" fill=\"#555\">"
+                out += "<text x=\"\(Self.n(lx))\" y=\"\(Self.n(plotTop + 114 + Double(index) * 13))\" fill=\"#555\">"
                     + "\(Self.escape(Self.modeMark(mode))): \(Self.escape(mode))</text>\n"
             }
         }
