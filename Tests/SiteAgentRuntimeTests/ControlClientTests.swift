@@ -16,11 +16,14 @@ struct ControlClientTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let agent = try LibvirtHookTests.SilentAgent(path: "\(directory)/silent.sock")
         let started = ContinuousClock.now
-        await #expect(throws: ControlClientError.self) {
+        let error = await #expect(throws: ControlClientError.self) {
             _ = try await ControlClient(path: "\(directory)/silent.sock", deadline: .milliseconds(300)).raw(.status)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2), "\(elapsed)")
+        // Without the deadline the call would wait for ever; the bound is loose because this
+        // runs beside other tests that keep the processors busy (CI saw 4 s).
+        if case .deadline? = error {} else { Issue.record("not the deadline: \(String(describing: error))") }
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(15), "\(elapsed)")
         await #expect(throws: ControlClientError.self) {
             _ = try await ControlClient(path: "\(directory)/absent.sock").raw(.status)
         }
