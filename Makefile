@@ -18,19 +18,22 @@ release: deps
 
 # Every test: codecs, pcap files and live capture, and interop with tshark.
 # With CI=true a missing prerequisite fails a test instead of skipping it.
-# The lab VM's own tests, the federation's end-to-end tests, the home agents' cluster
-# failovers and then the QEMU migration tests run on their own afterwards: their emulated CPUs, probers and agents would take
-# the cores from the timing-sensitive tests, and from each other's loss measurements.
+# The lab VM's own tests, the operator's tools against a lab of three sites, the
+# federation's end-to-end tests, the home agents' cluster failovers and then the QEMU
+# migration tests run on their own afterwards: their emulated CPUs, probers and agents
+# would take the cores from the timing-sensitive tests, and from each other's loss
+# measurements.
 # Those timing-sensitive tests (the prober across an outage, the delay line's accuracy)
 # run each on its own too: the etcd tests' clusters and the agents' process tests load
 # the parallel phase.
 # Last, `make install` into a temporary DESTDIR and `make deb`, checked (scripts/test-install.sh).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip QEMUMigrationTests --skip FederationLabTests --skip LabVMTests --skip ClusterFailoverTests --skip ProberNamespaceTests --skip DelayLineNamespaceTests
+	$(SWIFT) test --skip-build --skip QEMUMigrationTests --skip FederationLabTests --skip LabVMTests --skip ClusterFailoverTests --skip ProberNamespaceTests --skip DelayLineNamespaceTests --skip OperatorToolLabTests
 	$(SWIFT) test --skip-build --filter ProberNamespaceTests
 	$(SWIFT) test --skip-build --filter DelayLineNamespaceTests
 	$(SWIFT) test --skip-build --filter LabVMTests
+	$(SWIFT) test --skip-build --filter OperatorToolLabTests
 	$(SWIFT) test --skip-build --filter FederationLabTests
 	$(SWIFT) test --skip-build --filter ClusterFailoverTests
 	$(SWIFT) test --skip-build --filter QEMUMigrationTests
