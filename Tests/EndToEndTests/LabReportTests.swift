@@ -54,17 +54,25 @@ struct LabReportTests {
         #expect(svg.contains("vm1: home → site-a (announce)"))
     }
 
-    @Test("in the federation, each hop names its hosts as well as its sites")
-    func federationHosts() throws {
-        var first = Self.record("announce", overhead: 9)
+    /// A federation's report of one hop in each mode: announce A1 → B1, then
+    /// make-before-break `second` (from, to, hosts), its probes `probes` when given.
+    static func federationReport(second hop: (String, String, String, String), probes: MigrationRecord.Probes? = nil,
+                                 routes: [String: [[String]]]? = nil) -> LabReport {
+        var first = record("announce", overhead: 9)
         (first.from, first.to, first.fromHost, first.toHost) = ("site-a", "site-b", "A1", "B1")
-        var second = Self.record("make-before-break", overhead: -80)
-        (second.from, second.to, second.fromHost, second.toHost) = ("site-a", "site-b", "A2", "B1")
-        let report = LabReport(
+        var second = record("make-before-break", overhead: -80)
+        (second.from, second.to, second.fromHost, second.toHost) = hop
+        if let probes { second.probes = probes }
+        return LabReport(
             parameters: .init(sites: 2, oneWayDelayMilliseconds: 3, lossPercent: 0, vms: 1, route: ["A1", "B1"],
                               modes: ["announce", "make-before-break"], probeIntervalMilliseconds: 1, hypervisorsPerSite: 2,
-                              routes: ["vm1": [["A1", "B1"], ["A2", "B1"]]]),
+                              routes: routes),
             started: 100, finished: 110, migrations: [first, second])
+    }
+
+    @Test("in the federation, each hop names its hosts as well as its sites")
+    func federationHosts() throws {
+        let report = Self.federationReport(second: ("site-a", "site-b", "A2", "B1"), routes: ["vm1": [["A1", "B1"], ["A2", "B1"]]])
         #expect(try JSONDecoder().decode(LabReport.self, from: try report.json()) == report)
         let text = report.summary
         #expect(text.contains("A1 (site-a) → B1 (site-b)") && text.contains("2 sites × 2 hypervisors"), "\(text)")
@@ -75,15 +83,8 @@ struct LabReportTests {
 
     @Test("the overview draws every hop: a bar per mode side by side, downtime and overhead stacked, losses labelled")
     func overview() throws {
-        var first = Self.record("announce", overhead: 9)
-        (first.from, first.to, first.fromHost, first.toHost) = ("site-a", "site-b", "A1", "B1")
-        var second = Self.record("make-before-break", overhead: -80)
-        (second.from, second.to, second.fromHost, second.toHost) = ("site-b", "site-a", "B1", "A2")
-        second.probes = .init(sent: 1000, lost: 96, lostOutsideDowntime: 0)
-        let report = LabReport(
-            parameters: .init(sites: 2, oneWayDelayMilliseconds: 3, lossPercent: 0, vms: 1, route: ["A1", "B1"],
-                              modes: ["announce", "make-before-break"], probeIntervalMilliseconds: 1, hypervisorsPerSite: 2),
-            started: 100, finished: 110, migrations: [first, second])
+        let report = Self.federationReport(second: ("site-b", "site-a", "B1", "A2"),
+                                           probes: .init(sent: 1000, lost: 96, lostOutsideDowntime: 0))
         let chart = TimelineChart(report: report, probes: [[], []])
         let groups = chart.overviewGroups
         #expect(groups.map(\.label) == ["A1→B1 | B1→A2"])

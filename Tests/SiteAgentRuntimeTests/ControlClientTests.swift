@@ -38,14 +38,7 @@ struct ControlClientTests {
             let socket = try await ControlSocket.bind(path: path) { await SiteAgentControl.answer($0, daemon: site) }
             let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(descriptor) }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-            }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
+            let connected = UnixSocketAddress.with(path) { connect(descriptor, $0, $1) }
             try #require(connected == 0)
             let request = Array("{\"request\":\"status\"}\n".utf8)
             #expect(write(descriptor, request, request.count) == request.count)

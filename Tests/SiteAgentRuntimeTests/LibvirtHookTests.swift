@@ -22,15 +22,7 @@ struct LibvirtHookTests {
 
         init(path: String) throws {
             descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (index, byte) in bytes.enumerated() { raw[index] = byte }
-            }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
+            let bound = UnixSocketAddress.with(path) { [descriptor] in bind(descriptor, $0, $1) }
             try #require(bound == 0 && listen(descriptor, 16) == 0, "listen on \(path): errno \(errno)")
         }
 

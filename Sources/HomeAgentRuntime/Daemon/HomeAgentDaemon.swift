@@ -38,7 +38,7 @@ public actor HomeAgentDaemon {
     private let bindingsGauge = Gauge(label: "glm_home_bindings")
     private let preparedGauge = Gauge(label: "glm_home_prepared_endpoints")
     private let processing = Metrics.Timer(label: "glm_home_processing_seconds")
-    var ledger: SiteLedger
+    var ledger: PeerLedger
     /// What `glmctl watch` follows (a cluster member's, across its terms).
     public nonisolated let events: ControlEventFeed
 
@@ -55,7 +55,7 @@ public actor HomeAgentDaemon {
         self.group = group
         self.events = events
         self.core = HomeAgentCore(policy: configuration.policy, restartCounter: try await store.restartCounterForStart())
-        self.ledger = SiteLedger(sites: configuration.policy.sites.map(\.name))
+        self.ledger = .sites(configuration.policy)
         let box = channelBox
         commits = CommitQueue(store: store, logger: logger, release: { replies in box.channel?.send(batch: replies) },
                               failed: commitFailed)
@@ -155,6 +155,7 @@ public actor HomeAgentDaemon {
                 configuration = newConfiguration
                 actions += core.reload(newConfiguration.policy, at: now)
                 ledger.track(newConfiguration.policy.sites.map(\.name))
+                heartbeatsChanged = true
                 logger.info("configuration reloaded", metadata: ["sites": "\(newConfiguration.policy.sites.count)",
                                                                  "vms": "\(newConfiguration.policy.vms.count)"])
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GLMControl
 import LabNetwork
 import LabProcesses
 
@@ -106,28 +107,19 @@ public final class LabAgents: @unchecked Sendable {
     public func bindings() async throws -> [String: String] {
         let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket],
                                            timeout: .seconds(10))
-        guard run.succeeded, let rows = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]] else {
+        guard run.succeeded, let entries = try? JSONDecoder().decode([BindingEntry].self, from: Data(run.standardOutput.utf8)) else {
             throw LabTopology.LabError("home-agent bindings: \(run.standardError)")
         }
-        var sites: [String: String] = [:]
-        for row in rows {
-            if let vm = row["vm"] as? String { sites[vm] = row["site"] as? String ?? "?" }
-        }
-        return sites
+        return Dictionary(entries.map { ($0.vm, $0.site) }, uniquingKeysWith: { $1 })
     }
 
     /// What `site-agent status` says at `site`: VM MAC → its state (`registering`, `served`).
     public func status(site: Int) async throws -> [String: String] {
         let run = try await ProgramRun.run(programs.siteAgent, ["status", "--socket", siteAgentSocket(site)], timeout: .seconds(10))
-        guard run.succeeded, let object = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any],
-              let vms = object["vms"] as? [[String: Any]] else {
+        guard run.succeeded, let status = try? JSONDecoder().decode(SiteAgentStatus.self, from: Data(run.standardOutput.utf8)) else {
             throw LabTopology.LabError("site-agent status at site \(site): \(run.standardOutput) \(run.standardError)")
         }
-        var states: [String: String] = [:]
-        for vm in vms {
-            if let mac = vm["mac"] as? String { states[mac] = vm["state"] as? String ?? "?" }
-        }
-        return states
+        return Dictionary(status.vms.map { ($0.mac, $0.state) }, uniquingKeysWith: { $1 })
     }
 
     /// `site-agent notify --event arrived` at `host`, as the libvirt hook does for a guest

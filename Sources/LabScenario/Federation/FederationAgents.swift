@@ -1,4 +1,5 @@
 import Foundation
+import GLMControl
 import LabNetwork
 import LabProcesses
 
@@ -86,15 +87,10 @@ public final class FederationAgents: @unchecked Sendable {
     public func bindings(site: Int) async throws -> [String: Binding] {
         let run = try await ProgramRun.run(programs.homeAgent, ["bindings", "--socket", homeAgentSocket(site)],
                                            timeout: .seconds(10))
-        guard run.succeeded, let rows = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]] else {
+        guard run.succeeded, let entries = try? JSONDecoder().decode([BindingEntry].self, from: Data(run.standardOutput.utf8)) else {
             throw LabTopology.LabError("home-agent bindings at site \(site): \(run.standardError)")
         }
-        var bindings: [String: Binding] = [:]
-        for row in rows {
-            guard let vm = row["vm"] as? String else { continue }
-            bindings[vm] = Binding(site: row["site"] as? String ?? "?", host: row["siteAddress"] as? String ?? "?")
-        }
-        return bindings
+        return Dictionary(entries.map { ($0.vm, Binding(site: $0.site, host: $0.siteAddress)) }, uniquingKeysWith: { $1 })
     }
 
     /// Every home agent's bindings together: VM MAC → binding (a VM has one home agent).
@@ -110,15 +106,10 @@ public final class FederationAgents: @unchecked Sendable {
     public func status(_ hypervisor: FederationTopology.Hypervisor) async throws -> [String: String] {
         let run = try await ProgramRun.run(programs.siteAgent, ["status", "--socket", siteAgentSocket(hypervisor)],
                                            timeout: .seconds(10))
-        guard run.succeeded, let object = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any],
-              let vms = object["vms"] as? [[String: Any]] else {
+        guard run.succeeded, let status = try? JSONDecoder().decode(SiteAgentStatus.self, from: Data(run.standardOutput.utf8)) else {
             throw LabTopology.LabError("site-agent status at \(hypervisor): \(run.standardOutput) \(run.standardError)")
         }
-        var states: [String: String] = [:]
-        for vm in vms {
-            if let mac = vm["mac"] as? String { states[mac] = vm["state"] as? String ?? "?" }
-        }
-        return states
+        return Dictionary(status.vms.map { ($0.mac, $0.state) }, uniquingKeysWith: { $1 })
     }
 
     /// Every hypervisor's status: hypervisor → VM MAC → state.

@@ -10,10 +10,8 @@ extension SiteAgentDaemon {
     public func status(tunnel: TunnelCounters?, now: Double = Date().timeIntervalSince1970) -> SiteAgentStatus {
         let anchors = Dictionary(grouping: core.states.keys.compactMap { core.anchor(of: $0)?.name }, by: { $0 }).mapValues(\.count)
         let homeAgents = core.homeAgentHeartbeats.map { peer in
-            let lastAuthentic = [peer.lastResponse, ledger.lastAccepted[peer.name]].compactMap { $0 }.max()
-            let health = (ledger.refusals[peer.name] ?? PeerRefusals()).health(
-                reachable: peer.reachable, lastHeartbeat: peer.lastResponse, roundTrip: peer.roundTrip,
-                restartCounter: peer.restartCounter, lastAuthentic: lastAuthentic, now: now)
+            let health = ledger.health(of: peer.name, reachable: peer.reachable, lastHeartbeat: peer.lastResponse,
+                                       roundTrip: peer.roundTrip, restartCounter: peer.restartCounter, now: now)
             return SiteAgentStatus.HomeAgent(name: peer.name, address: "\(peer.address)", health: health, vms: anchors[peer.name] ?? 0,
                                              traffic: tunnel.map { TrafficTotals($0.peers[peer.address] ?? PeerTraffic()) })
         }

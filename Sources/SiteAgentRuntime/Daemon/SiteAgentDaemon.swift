@@ -33,7 +33,7 @@ public actor SiteAgentDaemon {
     private let servedGauge = Gauge(label: "glm_site_served_vms")
     private let processing = Metrics.Timer(label: "glm_site_processing_seconds")
     private let drainingGauge = Gauge(label: "glm_site_draining")
-    var ledger: HomeAgentLedger
+    var ledger: PeerLedger
     /// Arrivals are refused (``setDraining(_:)``).
     public private(set) var draining = false
     /// What `glmctl watch` follows.
@@ -49,7 +49,7 @@ public actor SiteAgentDaemon {
         self.reporter = SiteNoticeReporter(logger: logger)
         self.group = group
         self.core = SiteAgentCore(policy: configuration.policy, now: Self.now())
-        self.ledger = HomeAgentLedger(homeAgents: configuration.policy.homeAgents.map(\.name))
+        self.ledger = .homeAgents(configuration.policy)
         drainingGauge.record(0)
     }
 
@@ -130,19 +130,26 @@ public actor SiteAgentDaemon {
     private func handle(_ batch: [Input]) async {
         let started = ContinuousClock.now
         var actions: [SiteAgentAction] = []
+        // Heartbeats change state at a timer (a peer unreachable), at a response (a
+        // notice) and at a reload (peers replaced): the gauges are set then.
+        var heartbeatsChanged = false
         for input in batch {
             switch input {
             case .event(let event):
-                if case .timer = event { alarm.fired() }
+                if case .timer = event {
+                    alarm.fired()
+                    heartbeatsChanged = true
+                }
                 actions += core.handle(event, at: Self.now())
             case .reload(let newConfiguration):
                 actions += reload(newConfiguration)
+                heartbeatsChanged = true
             }
         }
         await perform(actions)
         armTimer()
         servedGauge.record(core.served.count)
-        ledger.updateGauges(core.homeAgentHeartbeats)
+        if heartbeatsChanged || actions.contains(where: \.changesHeartbeats) { ledger.updateGauges(core.homeAgentHeartbeats) }
         let elapsed = ContinuousClock.now - started
         processing.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
