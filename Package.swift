@@ -89,6 +89,31 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .systemLibrary(
+            name: "CLibBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev"])]
+        ),
+        // Compiles Programs/*.bpf.c with clang -target bpf and embeds each object.
+        .plugin(
+            name: "TunnelProgramCompiler",
+            capability: .buildTool()
+        ),
+        // The tunnel in the kernel: TC programs (C, compiled at build time) that frame and
+        // admit packets by maps mirroring the routing table, loaded through libbpf, over
+        // the user-space tunnel's device and socket.
+        .target(
+            name: "EBPFDataPlane",
+            dependencies: [
+                "AgentConfiguration",
+                "AgentRuntime",
+                "CLibBPF",
+                "GLMWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Programs"],
+            plugins: ["TunnelProgramCompiler"]
+        ),
         // What both agents' configuration files share: YAML read into checked values,
         // each refusal naming the file and line; addresses, keys, metrics, log level.
         .target(
@@ -116,6 +141,7 @@ let package = Package(
             dependencies: [
                 "HomeAgentCore",
                 "AgentRuntime",
+                "EBPFDataPlane",
                 "GLMControl",
                 "GLMWire",
                 "AgentConfiguration",
@@ -152,6 +178,7 @@ let package = Package(
                 "GLMWire",
                 "SiteAgentCore",
                 "AgentRuntime",
+                "EBPFDataPlane",
                 "AgentConfiguration",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -218,7 +245,7 @@ let package = Package(
         // namespace, for the data-plane tests and the throughput measurement. Not shipped.
         .executableTarget(
             name: "glm-tunnel-probe",
-            dependencies: ["AgentRuntime", "GLMWire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["AgentRuntime", "EBPFDataPlane", "GLMWire", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         // The namespace lab the data-plane and end-to-end tests share: the topology, the
         // programs run in it, and the skip-or-fail (under CI=true) checks. Test support only.
@@ -294,7 +321,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentRuntimeTests",
-            dependencies: ["AgentRuntime", "GLMControl", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["AgentRuntime", "EBPFDataPlane", "GLMControl", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // The real daemons, as operators run them, in the namespace lab.

@@ -1,18 +1,20 @@
 import Yams
 
-/// The `tunnel` section both agents have: the TUN device's name and MTU and the UDP port
-/// of tunnelled traffic, with the nodes they came from for the caller's own checks.
+/// The `tunnel` section both agents have: the TUN device's name and MTU, the UDP port
+/// of tunnelled traffic and which data plane moves it, with the nodes they came from for
+/// the caller's own checks.
 package struct TunnelSettings {
     package var interface: String
     package var port: UInt16
     package var mtu: Int
+    package var implementation: TunnelImplementation = .auto
     /// Where `interface` and `port` were given; nil when defaulted.
     package var interfaceNode: Node?
     package var portNode: Node?
 }
 
 extension ConfigurationSource {
-    static let tunnelKeys = ["interface", "port", "mtu"]
+    static let tunnelKeys = ["interface", "port", "mtu", "implementation"]
 
     /// The `tunnel` section (nil when absent), each key defaulting to the value given; a
     /// tunnel port equal to the signaling port is refused at whichever of the two was
@@ -41,6 +43,14 @@ extension ConfigurationSource {
         }
         if let mtu = tunnel.optional("mtu") {
             settings.mtu = try integer(mtu, key: "mtu", in: Self.tunnelMTURange, unit: "octets")
+        }
+        if let implementation = tunnel.optional("implementation") {
+            let text = try self.text(implementation, key: "implementation")
+            guard let value = TunnelImplementation(rawValue: text) else {
+                let names = TunnelImplementation.allCases.map(\.rawValue).joined(separator: ", ")
+                throw error("'implementation' must be one of \(names), not '\(text)'", at: implementation)
+            }
+            settings.implementation = value
         }
     }
 }

@@ -1,4 +1,5 @@
 import AgentRuntime
+import EBPFDataPlane
 import Etcd
 import Foundation
 import GLMControl
@@ -27,7 +28,8 @@ public struct HomeAgentRuntime: Sendable {
         let makeDataPlane: @Sendable () -> (any HomeDataPlane)? = {
             guard dataPlane else { return nil }
             let configurator = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
-            let tunnel = UserSpaceTunnel(
+            let tunnel = TunnelSelection.tunnel(
+                configuration.tunnelImplementation,
                 configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)

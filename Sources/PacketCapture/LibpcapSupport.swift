@@ -1,4 +1,4 @@
-import CPcap
+internal import CPcap
 import GLMWire
 
 // Small pieces shared by the libpcap wrappers: error text and link-type numbering.

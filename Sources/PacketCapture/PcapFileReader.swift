@@ -1,4 +1,4 @@
-import CPcap
+internal import CPcap
 import GLMWire
 
 /// Reads packets from a pcap capture file (microsecond or nanosecond pcap, or

@@ -1,4 +1,4 @@
-import CPcap
+internal import CPcap
 import GLMWire
 
 #if canImport(Glibc)

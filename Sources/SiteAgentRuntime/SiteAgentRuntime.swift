@@ -1,4 +1,5 @@
 import AgentRuntime
+import EBPFDataPlane
 import GLMControl
 import Logging
 import Metrics
@@ -22,7 +23,8 @@ public struct SiteAgentRuntime: Sendable {
         var tunnelMetrics: TunnelMetrics? = nil
         if dataPlane {
             let configurator = NetworkConfigurator(journal: configuration.networkJournal, logger: logger)
-            let tunnel = UserSpaceTunnel(
+            let tunnel = TunnelSelection.tunnel(
+                configuration.tunnelImplementation,
                 configuration: .init(localAddress: configuration.policy.address, interfaceName: configuration.tunnelInterface,
                                      port: configuration.tunnelPort, mtu: configuration.tunnelMTU),
                 configurator: configurator, logger: logger)

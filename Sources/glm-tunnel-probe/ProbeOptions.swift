@@ -76,7 +76,7 @@ struct ProbeOptions {
         if let problem { FileHandle.standardError.write(Data("glm-tunnel-probe: \(problem)\n".utf8)) }
         FileHandle.standardError.write(Data("""
         usage:
-          glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload on|off]
+          glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload on|off] [--implementation user-space|ebpf]
                  [--route PREFIX=PEER[,bare|tlv|gre|gre:KEY]]... [--anchored PREFIX=PEER[,...]]...
                  [--os-routes] [--proxy-arp IF] [--policy SOURCE=TABLE] [--counters FILE]
           glm-tunnel-probe send --from ADDR --to ADDR [--port 5437] --inner-source ADDR

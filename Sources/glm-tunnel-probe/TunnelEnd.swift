@@ -1,11 +1,13 @@
 import AgentRuntime
+import EBPFDataPlane
 import Foundation
 import GLMWire
 import Logging
 
-/// `tunnel`: runs a ``UserSpaceTunnel`` with its OS configuration until SIGTERM or
-/// SIGINT, writing its counters as JSON to a file every 100 ms (the file appears once
-/// the tunnel is up), then stops and undoes everything it configured.
+/// `tunnel`: runs a ``UserSpaceTunnel`` (or, with `--implementation ebpf`, an
+/// ``EBPFTunnel``) with its OS configuration until SIGTERM or SIGINT, writing its
+/// counters as JSON to a file every 100 ms (the file appears once the tunnel is up),
+/// then stops and undoes everything it configured.
 struct TunnelEnd {
     let options: ProbeOptions
 
@@ -34,7 +36,12 @@ struct TunnelEnd {
         case "off": configuration.segmentationOffload = false
         case let other?: ProbeOptions.usage("--offload \(other): on or off")
         }
-        let tunnel = UserSpaceTunnel(configuration: configuration, configurator: configurator, logger: logger)
+        let tunnel: TunnelEndDevice
+        switch options.string("--implementation") ?? "user-space" {
+        case "user-space": tunnel = .userSpace(UserSpaceTunnel(configuration: configuration, configurator: configurator, logger: logger))
+        case "ebpf": tunnel = .ebpf(EBPFTunnel(configuration: configuration, configurator: configurator, logger: logger))
+        case let other: ProbeOptions.usage("--implementation \(other): ebpf or user-space")
+        }
         let routes = try options.all("--route").map { try Self.route($0, role: .remote) }
             + options.all("--anchored").map { try Self.route($0, role: .anchored) }
         let countersFile = options.string("--counters")
@@ -63,15 +70,15 @@ struct TunnelEnd {
                     try proxy.announce(route.address, on: interface)
                 }
             }
-            print("tunnel \(device) up: offload \(tunnel.usesSegmentationOffload)")
+            print("tunnel \(device) up: offload \(tunnel.usesSegmentationOffload), \(tunnel.implementation)")
             fflush(nil)
-            Self.write(tunnel.counters, to: countersFile)
+            Self.write(tunnel, to: countersFile)
 
             var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
             while true {
                 let received = sigtimedwait(&signals, nil, &timeout)
                 if received == SIGTERM || received == SIGINT { break }
-                Self.write(tunnel.counters, to: countersFile)
+                Self.write(tunnel, to: countersFile)
             }
         } catch {
             tunnel.stopSynchronously()
@@ -80,7 +87,7 @@ struct TunnelEnd {
         }
         tunnel.stopSynchronously()
         let failures = configurator.teardown()
-        Self.write(tunnel.counters, to: countersFile)
+        Self.write(tunnel, to: countersFile)
         for failure in failures {
             FileHandle.standardError.write(Data("teardown: \(failure)\n".utf8))
         }
@@ -110,8 +117,9 @@ struct TunnelEnd {
         return TunnelRoute(address: address, prefixLength: length, peer: peer, framing: framing, role: role)
     }
 
-    static func write(_ counters: TunnelCounters, to path: String?) {
+    static func write(_ tunnel: TunnelEndDevice, to path: String?) {
         guard let path else { return }
+        let counters = tunnel.counters
         var fields = [
             ("packetsOut", counters.packetsOut), ("bytesOut", counters.bytesOut),
             ("packetsIn", counters.packetsIn), ("bytesIn", counters.bytesIn),
@@ -119,9 +127,70 @@ struct TunnelEnd {
         for reason in TunnelDropReason.allCases {
             fields.append(("dropped_\(reason.rawValue)", counters[dropped: reason]))
         }
+        if case .ebpf(let kernel) = tunnel {
+            let moved = kernel.kernelCounters
+            fields += [("kernelPacketsOut", moved.tunnel.packetsOut), ("kernelPacketsIn", moved.tunnel.packetsIn),
+                       ("kernelBytesOut", moved.tunnel.bytesOut), ("kernelBytesIn", moved.tunnel.bytesIn),
+                       ("passedOut", moved.passedOut), ("passedIn", moved.passedIn)]
+        }
         let json = "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}\n"
         let temporary = path + ".tmp"
         _ = FileManager.default.createFile(atPath: temporary, contents: Data(json.utf8))
         rename(temporary, path)
+    }
+}
+
+/// The tunnel a `tunnel` end runs.
+enum TunnelEndDevice {
+    case userSpace(UserSpaceTunnel)
+    case ebpf(EBPFTunnel)
+
+    var implementation: String {
+        switch self {
+        case .userSpace: "user-space"
+        case .ebpf: "ebpf"
+        }
+    }
+
+    var interfaceName: String {
+        switch self {
+        case .userSpace(let tunnel): tunnel.interfaceName
+        case .ebpf(let tunnel): tunnel.interfaceName
+        }
+    }
+
+    var usesSegmentationOffload: Bool {
+        switch self {
+        case .userSpace(let tunnel): tunnel.usesSegmentationOffload
+        case .ebpf(let tunnel): tunnel.usesSegmentationOffload
+        }
+    }
+
+    var counters: TunnelCounters {
+        switch self {
+        case .userSpace(let tunnel): tunnel.counters
+        case .ebpf(let tunnel): tunnel.counters
+        }
+    }
+
+    func startSynchronously() throws {
+        switch self {
+        case .userSpace(let tunnel): try tunnel.startSynchronously()
+        case .ebpf(let tunnel): try tunnel.startSynchronously()
+        }
+    }
+
+    func installSynchronously(_ route: TunnelRoute) throws {
+        switch self {
+        case .userSpace(let tunnel): try tunnel.installSynchronously(route)
+        case .ebpf(let tunnel): try tunnel.installSynchronously(route)
+        }
+    }
+
+    func stopSynchronously() {
+        switch self {
+        case .userSpace(let tunnel): tunnel.stopSynchronously()
+        case .ebpf(let tunnel): tunnel.stopSynchronously()
+        }
     }
 }

@@ -2,17 +2,18 @@ import Foundation
 import LabSupport
 import Testing
 
-/// The user-space tunnel for real: one end in a "home" namespace, one in a "site"
-/// namespace (see ``DataPlaneLab``), each a `glm-tunnel-probe tunnel` process started
-/// with `ip netns exec`, as the agents will run it. A correspondent on the home LAN
-/// and a "VM" behind the site reach each other both ways, full-size packets and a TCP
+/// The tunnel for real, each implementation (user-space, eBPF) with and without
+/// segmentation offload: one end in a "home" namespace, one in a "site" namespace (see
+/// ``DataPlaneLab``), each a `glm-tunnel-probe tunnel` process started with
+/// `ip netns exec`, as the agents will run it. A correspondent on the home LAN and a
+/// "VM" behind the site reach each other both ways, full-size packets and a TCP
 /// transfer cross, and datagrams that do not come from the route's peer never reach
 /// the LAN. Needs root.
 @Suite("Data plane in network namespaces", .serialized)
 struct DataPlaneNamespaceTests {
     @Test("a correspondent and a VM behind the site talk through the tunnel; spoofing is dropped",
-          arguments: ["off", "on"])
-    func tunnelBetweenHomeAndSite(offload: String) throws {
+          arguments: ["off", "on"], ["user-space", "ebpf"])
+    func tunnelBetweenHomeAndSite(offload: String, implementation: String) throws {
         guard let tools = TestEnvironment.labTools(for: "the data-plane tests") else { return }
         let lab = try DataPlaneLab(ip: tools.ip)
         defer { lab.remove() }
@@ -27,9 +28,11 @@ struct DataPlaneNamespaceTests {
         let homeCounters = lab.file("home.json")
         let siteCounters = lab.file("site.json")
         let homeEnd = try lab.spawn(lab.home, [tools.probe, "tunnel", "--local", "198.18.0.2", "--offload", offload,
+                                               "--implementation", implementation,
                                                "--route", "10.10.0.50/32=198.18.1.2", "--os-routes",
                                                "--proxy-arp", "br-home", "--counters", homeCounters])
         let siteEnd = try lab.spawn(lab.site, [tools.probe, "tunnel", "--local", "198.18.1.2", "--offload", offload,
+                                               "--implementation", implementation,
                                                "--route", "10.10.0.9/32=198.18.0.2", "--route", "10.10.0.0/24=198.18.0.2",
                                                "--policy", "10.10.0.50=100", "--counters", siteCounters])
         defer {
@@ -40,7 +43,7 @@ struct DataPlaneNamespaceTests {
             FileManager.default.fileExists(atPath: homeCounters) && FileManager.default.fileExists(atPath: siteCounters)
         }
         try #require(started, "tunnel ends did not start: home \(homeEnd.standardError) site \(siteEnd.standardError)")
-        #expect(homeEnd.standardOutput.contains("offload \(offload == "on")"), "\(homeEnd.standardOutput)")
+        #expect(homeEnd.standardOutput.contains("offload \(offload == "on"), \(implementation)"), "\(homeEnd.standardOutput)")
 
         // The gratuitous ARP arrived: cn's entry for the VM now names the home host.
         let updated = try eventually(timeout: .seconds(3)) {
@@ -71,6 +74,18 @@ struct DataPlaneNamespaceTests {
             let sent = source.standardOutput.replacingOccurrences(of: "sent ", with: "")
             let received = sink.standardOutput.replacingOccurrences(of: "received ", with: "")
             #expect(sent.hasPrefix("\(4 << 20) ") && sent == received, "sent \(sent), received \(received)")
+        }
+
+        // The eBPF programs moved the transfers (4 MiB each way), not the user-space path
+        // beneath them. The ends write their counters every 100 ms.
+        if implementation == "ebpf" {
+            for (end, file) in [("home", homeCounters), ("site", siteCounters)] {
+                let moved = eventually(timeout: .seconds(3)) {
+                    guard let counters = ProbeCounters(file: file) else { return false }
+                    return counters["kernelBytesOut"] >= 4 << 20 && counters["kernelBytesIn"] >= 4 << 20
+                }
+                #expect(moved, "\(end) end: \(ProbeCounters(file: file)?.values ?? [:])")
+            }
         }
 
         // What the home end must refuse, between two datagrams it must deliver.

@@ -125,6 +125,34 @@ struct TunnelRoutingTableTests {
             == .refused(.noRoute))
     }
 
+    @Test("one decision says where a packet goes: its route, a prepared copy, a LAN of this host")
+    func destinationsOfAPacket() {
+        let current = TunnelRoute(address: Self.vm, peer: Self.siteA)
+        let prepared = TunnelRoute(address: Self.vm, peer: Self.siteB)
+        var table = TunnelRoutingTable([current, TunnelRoute(address: Self.correspondent, peer: Self.home, role: .anchored)])
+        #expect(table.destinations(source: IPv4Address(192, 0, 2, 1), destination: Self.vm) == PacketDestinations(route: current))
+        // A served VM's packets go to its home agent, whatever their destination (even an
+        // address with a route of its own).
+        #expect(table.destinations(source: Self.correspondent, destination: Self.vm).route?.peer == Self.home)
+        #expect(table.destinations(source: Self.correspondent, destination: IPv4Address(8, 8, 8, 8)).route?.peer == Self.home)
+        #expect(table.destinations(source: IPv4Address(192, 0, 2, 1), destination: IPv4Address(8, 8, 8, 8)).isEmpty)
+
+        table.prepare(prepared)
+        let delivery = LocalDelivery(interface: "lan0", vm: MACAddress(0x52, 0x54, 0, 0x12, 0x34, 0x56),
+                                     source: MACAddress(2, 0, 0, 0, 0, 1))
+        table.deliverLocally(Self.vm, delivery)
+        let both = table.destinations(source: IPv4Address(192, 0, 2, 1), destination: Self.vm)
+        #expect(both == PacketDestinations(route: current, copy: prepared, local: delivery))
+        #expect(both.withoutLocalDelivery == PacketDestinations(route: current, copy: prepared))
+
+        // With only the LAN copy left, a super-packet has nowhere to go.
+        table.remove(Self.vm)
+        table.unprepare(prepared)
+        let onlyLocal = table.destinations(source: IPv4Address(192, 0, 2, 1), destination: Self.vm)
+        #expect(onlyLocal == PacketDestinations(local: delivery) && !onlyLocal.isEmpty)
+        #expect(onlyLocal.withoutLocalDelivery.isEmpty)
+    }
+
     @Test func insertReplacesAndRemoveDeletes() {
         var table = TunnelRoutingTable()
         #expect(table.isEmpty)

@@ -26,8 +26,11 @@ struct HomeAgentLabTests {
             siteEnd.kill()
             agent.kill()
         }
+        // The control socket answers before the signaling socket is bound: the one PBU
+        // below waits for the agent's own word that it started.
         let up = await waitUntil(timeout: .seconds(10)) {
             await lab.bindings() != nil && FileManager.default.fileExists(atPath: siteCounters)
+                && agent.standardError.contains("home agent started")
         }
         try #require(up, "agent: \(agent.standardError)\nsite end: \(siteEnd.standardError)")
 

@@ -2,7 +2,7 @@
 public struct DataPlaneError: Error, Hashable, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case tunDevice, socket, thread, invalidArgument, notRunning, alreadyStarted, interface
+            case tunDevice, socket, thread, invalidArgument, notRunning, alreadyStarted, interface, kernelProgram
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -21,6 +21,8 @@ public struct DataPlaneError: Error, Hashable, Sendable {
         public static let alreadyStarted = Code(.alreadyStarted)
         /// A network interface is missing or its attributes cannot be read.
         public static let interface = Code(.interface)
+        /// The kernel refused the eBPF programs, their maps, or their attachment.
+        public static let kernelProgram = Code(.kernelProgram)
 
         public var description: String { base.rawValue }
     }

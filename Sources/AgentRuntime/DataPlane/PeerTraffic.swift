@@ -15,7 +15,8 @@ public struct PeerTraffic: Hashable, Sendable {
         bytesOut &+= UInt64(bytes)
     }
 
-    mutating func add(_ other: PeerTraffic) {
+    /// Adds `other`'s traffic to this.
+    public mutating func add(_ other: PeerTraffic) {
         packetsOut &+= other.packetsOut
         bytesOut &+= other.bytesOut
         packetsIn &+= other.packetsIn

@@ -43,21 +43,21 @@ struct TCPSegmenter {
             counters.droppedMalformed &+= 1
             return
         }
-        let route = table.outboundRoute(source: ip.source, destination: ip.destination)
-        let local = table.localDelivery(destination: ip.destination)
-        if let local, header.gsoType & ~VirtioNetHeader.gsoECN == VirtioNetHeader.gsoNone, !local.deliver(packet) {
-            counters.droppedNoRoute &+= 1
+        // The same decision as the plain path's, but a super-packet is not copied onto a LAN.
+        var destinations = table.destinations(source: ip.source, destination: ip.destination)
+        if header.gsoType & ~VirtioNetHeader.gsoECN != VirtioNetHeader.gsoNone {
+            destinations = destinations.withoutLocalDelivery
         }
-        let copy = table.bicastRoute(destination: ip.destination, besides: route)
-        guard route != nil || copy != nil else {
-            if local == nil { counters.droppedNoRoute &+= 1 }
+        guard !destinations.isEmpty else {
+            counters.droppedNoRoute &+= 1
             return
         }
-        if let route {
+        if let local = destinations.local, !local.deliver(packet) { counters.droppedTransmitFailed &+= 1 }
+        if let route = destinations.route {
             encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: route,
                         into: &frames, outgoing: &outgoing, counters: &counters)
         }
-        if let copy {
+        if let copy = destinations.copy {
             encapsulate(packet, header: header, ip: ip, at: offset, in: readBuffer, read: read, route: copy,
                         into: &frames, outgoing: &outgoing, counters: &counters)
         }

@@ -67,7 +67,8 @@ public struct TunnelCounters: Hashable, Sendable {
         TunnelDropReason.allCases.reduce(0) { $0 + self[dropped: $1] }
     }
 
-    mutating func add(_ other: TunnelCounters) {
+    /// Adds `other`'s counts to these (two data planes' counters as one).
+    public mutating func add(_ other: TunnelCounters) {
         packetsOut &+= other.packetsOut
         bytesOut &+= other.bytesOut
         packetsIn &+= other.packetsIn

@@ -128,23 +128,25 @@ final class TunnelForwarder: Sendable {
         }
     }
 
-    /// Frames one IPv4 packet for its route's peer, or counts why not.
+    /// Frames one IPv4 packet for its destinations (``PacketDestinations``), or counts why not.
     static func encapsulate(_ packet: ByteBuffer, table: TunnelRoutingTable, into frames: inout ByteBuffer,
                             outgoing: inout OutgoingFrames, counters: inout TunnelCounters) {
         guard let header = IPv4Header(packet) else {
             counters.droppedMalformed &+= 1
             return
         }
-        let route = table.outboundRoute(source: header.source, destination: header.destination)
-        let copy = table.bicastRoute(destination: header.destination, besides: route)
-        let local = table.localDelivery(destination: header.destination)
-        guard route != nil || copy != nil || local != nil else {
+        let destinations = table.destinations(source: header.source, destination: header.destination)
+        guard !destinations.isEmpty else {
             counters.droppedNoRoute &+= 1
             return
         }
-        if let route { encapsulate(packet, for: route, into: &frames, outgoing: &outgoing, counters: &counters) }
-        if let copy { encapsulate(packet, for: copy, into: &frames, outgoing: &outgoing, counters: &counters) }
-        if let local, !local.deliver(packet) { counters.droppedNoRoute &+= 1 }
+        if let route = destinations.route {
+            encapsulate(packet, for: route, into: &frames, outgoing: &outgoing, counters: &counters)
+        }
+        if let copy = destinations.copy {
+            encapsulate(packet, for: copy, into: &frames, outgoing: &outgoing, counters: &counters)
+        }
+        if let local = destinations.local, !local.deliver(packet) { counters.droppedTransmitFailed &+= 1 }
     }
 
     private static func encapsulate(_ packet: ByteBuffer, for route: TunnelRoute, into frames: inout ByteBuffer,

@@ -75,6 +75,13 @@ public struct TunnelRoutingTable: Sendable {
     /// Every route, host routes first.
     public var routes: [TunnelRoute] { remote.routes + anchored.routes }
 
+    /// Everything the table holds, kind by kind: what a data plane that mirrors the
+    /// table into the kernel's maps writes there.
+    public var entries: TunnelRoutingEntries {
+        TunnelRoutingEntries(remote: remote.routes, anchored: anchored.routes, prepared: prepared.routes,
+                             retiring: retiring.routes, localDeliveries: Set(deliveries.keys))
+    }
+
     public var isEmpty: Bool { remote.isEmpty && anchored.isEmpty }
 
     /// Adds `route`, replacing the route of the same role for the same prefix; returns the replaced one.

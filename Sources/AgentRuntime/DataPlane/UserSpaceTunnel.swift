@@ -79,6 +79,7 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         var running: Running?
         var interfaceName: String
         var lastCounters = TunnelCounters()
+        var observer: (@Sendable (TunnelRoutingTable) -> Void)?
     }
 
     public let configuration: Configuration
@@ -253,9 +254,21 @@ public final class UserSpaceTunnel: TunnelDataPlane {
     }
 
     private func publish(_ state: State) {
-        guard let forwarder = state.running?.forwarder else { return }
         let table = state.table
+        state.observer?(table)
+        guard let forwarder = state.running?.forwarder else { return }
         forwarder.routes.withLock { $0 = table }
+    }
+
+    /// Calls `observer` with the routing table now, and after every change to it (routes,
+    /// preparations, retirements as their grace ends, local deliveries), in order, while
+    /// the change is being made: a data plane that mirrors the table into the kernel
+    /// (``TunnelRoutingTable/entries``) sees every state the user-space one does.
+    public func observeTable(_ observer: (@Sendable (TunnelRoutingTable) -> Void)?) {
+        state.withLock { state in
+            state.observer = observer
+            observer?(state.table)
+        }
     }
 
     public var routes: [TunnelRoute] {

@@ -50,6 +50,19 @@ public enum NetworkInterface {
         return addresses
     }
 
+    /// The interface that holds `address`, if one does (`getifaddrs`).
+    public static func name(holding address: IPv4Address) -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let socketAddress = entry.pointee.ifa_addr, socketAddress.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            let raw = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            if IPv4Address(rawValue: UInt32(bigEndian: raw)) == address { return String(cString: entry.pointee.ifa_name) }
+        }
+        return nil
+    }
+
     /// The interface's index, or nil when it does not exist.
     public static func index(of name: String) -> Int32? {
         let index = if_nametoindex(name)

@@ -64,10 +64,12 @@ struct ConfigurationLoader {
         let policy = try makePolicy(address: address, sites: sites, vms: vms, timers: timers)
         let cluster = try self.cluster(store: top.optional("store"), cluster: top.optional("cluster"), address: address,
                                        homeInterface: homeInterface)
-        return HomeAgentConfiguration(policy: policy, listenPort: listenPort, tunnelPort: tunnel.port,
-                                      homeInterface: homeInterface, tunnelInterface: tunnel.interface,
-                                      tunnelMTU: tunnel.mtu, database: database, controlSocket: controlSocket,
-                                      metrics: metrics, logLevel: logLevel, logFormat: logFormat, cluster: cluster)
+        var configuration = HomeAgentConfiguration(
+            policy: policy, listenPort: listenPort, tunnelPort: tunnel.port, homeInterface: homeInterface,
+            tunnelInterface: tunnel.interface, tunnelMTU: tunnel.mtu, database: database, controlSocket: controlSocket,
+            metrics: metrics, logLevel: logLevel, logFormat: logFormat, cluster: cluster)
+        configuration.tunnelImplementation = tunnel.implementation
+        return configuration
     }
 
     // MARK: Sites and VMs

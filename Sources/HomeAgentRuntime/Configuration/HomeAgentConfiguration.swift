@@ -22,6 +22,8 @@ public struct HomeAgentConfiguration: Sendable {
     public var tunnelInterface: String
     /// MTU of the TUN device: inner packets larger than this are not tunnelled whole.
     public var tunnelMTU: Int
+    /// Which data plane moves the tunnelled packets (`tunnel.implementation`).
+    public var tunnelImplementation: TunnelImplementation = .auto
     /// Path of the SQLite binding store (`store: sqlite`, the default).
     public var database: String
     /// With `store: etcd`, the cluster this home agent is a member of; nil for SQLite.

@@ -28,6 +28,8 @@ public struct SiteAgentConfiguration: Sendable {
     public var tunnelPort: UInt16
     /// MTU of the TUN device.
     public var tunnelMTU: Int
+    /// Which data plane moves the tunnelled packets (`tunnel.implementation`).
+    public var tunnelImplementation: TunnelImplementation = .auto
     /// Path of the local control socket (`site-agent status`, `site-agent notify`).
     public var controlSocket: String
     /// Where the Prometheus endpoint listens; nil when metrics are off.
@@ -58,7 +60,8 @@ public struct SiteAgentConfiguration: Sendable {
         if new.listenPort != listenPort { keys.append("port") }
         if new.bridges != bridges { keys.append("bridges") }
         if new.uplinks != uplinks { keys.append("uplinks") }
-        if new.tunnelInterface != tunnelInterface || new.tunnelPort != tunnelPort || new.tunnelMTU != tunnelMTU {
+        if new.tunnelInterface != tunnelInterface || new.tunnelPort != tunnelPort || new.tunnelMTU != tunnelMTU
+            || new.tunnelImplementation != tunnelImplementation {
             keys.append("tunnel")
         }
         if new.controlSocket != controlSocket { keys.append("control-socket") }

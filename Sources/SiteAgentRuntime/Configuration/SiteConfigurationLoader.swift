@@ -60,10 +60,12 @@ struct SiteConfigurationLoader {
             // The entries were checked one against another already; this is a safety net.
             throw source.error(error.reason, line: 0)
         }
-        return SiteAgentConfiguration(policy: policy, listenPort: listenPort, bridges: bridges, uplinks: uplinks,
-                                      tunnelInterface: tunnel.interface, tunnelPort: tunnel.port, tunnelMTU: tunnel.mtu,
-                                      controlSocket: controlSocket, metrics: metrics, logLevel: logLevel,
-                                      logFormat: logFormat)
+        var configuration = SiteAgentConfiguration(
+            policy: policy, listenPort: listenPort, bridges: bridges, uplinks: uplinks, tunnelInterface: tunnel.interface,
+            tunnelPort: tunnel.port, tunnelMTU: tunnel.mtu, controlSocket: controlSocket, metrics: metrics,
+            logLevel: logLevel, logFormat: logFormat)
+        configuration.tunnelImplementation = tunnel.implementation
+        return configuration
     }
 
     private func bridges(_ node: Node) throws(ConfigurationError) -> [String] {
