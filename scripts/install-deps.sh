@@ -15,6 +15,9 @@ packages+=(nftables util-linux)
 packages+=(etcd-server etcd-client)
 # Certificates for the test of etcd over TLS.
 packages+=(openssl)
+# The eBPF data plane: libbpf to load its programs, the kernel's headers (linux-libc-dev)
+# to compile them with the toolchain's clang.
+packages+=(libbpf-dev linux-libc-dev)
 # `make deb` and its test: readelf (binutils) for the package's dependencies,
 # systemd-analyze for the units.
 packages+=(binutils systemd)
