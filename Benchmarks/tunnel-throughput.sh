@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# One TCP stream (iperf3) from a correspondent on the home LAN to a "VM" behind a site:
-# forwarded directly by the kernel (the ceiling), and through the user-space tunnel
-# (glm-tunnel-probe at both ends). Two copies of the same namespaces are built, one
-# per path, and measured in alternation, so that a machine busy with something else
-# weighs on both alike; the median of each is reported. Needs root.
+# The tunnel's throughput against the kernel's own forwarding, from a correspondent on the
+# home LAN to a "VM" behind a site, over three copies of the same namespaces:
+#   kernel      the kernel forwards the path by itself (the ceiling, no tunnel)
+#   ebpf        the eBPF tunnel at both ends (glm-tunnel-probe --implementation ebpf)
+#   user-space  the user-space tunnel at both ends
+# Each round measures every path in turn, so that a machine busy with something else
+# weighs on all alike: one TCP stream, four TCP streams (iperf3), and the rate of small
+# packets (UDP, 64-octet payloads, as fast as iperf3 sends them). For each, the processor
+# time the whole machine spent (from /proc/stat: sender, receiver and forwarding alike)
+# per gigabit moved. Medians over the rounds; the last line is the one-stream summary.
+# Needs root.
 #
 #   cn 10.10.0.9 --- br-home [home 198.18.0.2] === WAN veth === [site 198.18.1.2] --- vm 10.10.0.50
 #
@@ -73,34 +79,77 @@ ip -n "home-k$$" neigh replace proxy 10.10.0.50 dev br-home
 ip -n "site-k$$" rule add from 10.10.0.50 lookup 100 priority 100
 ip -n "site-k$$" route replace default via 198.18.0.2 dev wan0 table 100
 
-# The user-space tunnel at both ends, configuring their namespaces themselves.
-build t$$
-ip netns exec "home-t$$" "$probe" tunnel --local 198.18.0.2 --route 10.10.0.50/32=198.18.1.2 --os-routes \
-    --proxy-arp br-home --counters "$work/home.json" "${probe_options[@]}" >"$work/home.log" 2>&1 &
-ip netns exec "site-t$$" "$probe" tunnel --local 198.18.1.2 --route 10.10.0.9/32=198.18.0.2 \
-    --route 10.10.0.0/24=198.18.0.2 --policy 10.10.0.50=100 --counters "$work/site.json" "${probe_options[@]}" \
-    >"$work/site.log" 2>&1 &
-for _ in $(seq 100); do [ -f "$work/home.json" ] && [ -f "$work/site.json" ] && break; sleep 0.1; done
-for suffix in k$$ t$$; do ip netns exec "cn-$suffix" ping -c 1 -W 2 10.10.0.50 >/dev/null; done
+# A tunnel at both ends, configuring their namespaces themselves: tunnel SUFFIX IMPLEMENTATION.
+tunnel() {
+    build "$1"
+    ip netns exec "home-$1" "$probe" tunnel --local 198.18.0.2 --route 10.10.0.50/32=198.18.1.2 --os-routes \
+        --proxy-arp br-home --implementation "$2" --counters "$work/home-$1.json" "${probe_options[@]}" \
+        >"$work/home-$1.log" 2>&1 &
+    ip netns exec "site-$1" "$probe" tunnel --local 198.18.1.2 --route 10.10.0.9/32=198.18.0.2 \
+        --route 10.10.0.0/24=198.18.0.2 --policy 10.10.0.50=100 --implementation "$2" \
+        --counters "$work/site-$1.json" "${probe_options[@]}" >"$work/site-$1.log" 2>&1 &
+    for _ in $(seq 100); do [ -f "$work/home-$1.json" ] && [ -f "$work/site-$1.json" ] && break; sleep 0.1; done
+    [ -f "$work/home-$1.json" ] || { echo "tunnel-throughput: the $2 tunnel did not start: $(cat "$work/home-$1.log")" >&2; exit 1; }
+}
+tunnel e$$ ebpf
+tunnel u$$ user-space
+for suffix in k$$ e$$ u$$; do ip netns exec "cn-$suffix" ping -c 1 -W 2 10.10.0.50 >/dev/null; done
 
-# measure SUFFIX: prints Gbit/s received.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+ticks="$(getconf CLK_TCK)"
+
+# measure SUFFIX MODE (tcp1, tcp4, udp): prints "Gbit/s Mpps CPU-s-per-Gbit".
 measure() {
+    local options=()
+    case "$2" in
+        tcp1) options=() ;;
+        tcp4) options=(-P 4) ;;
+        udp) options=(-u -b 0 -l 64) ;;
+    esac
     ip netns exec "vm-$1" iperf3 -s -1 -D -I "$work/iperf.pid" >/dev/null
     sleep 0.3
-    ip netns exec "cn-$1" iperf3 -c 10.10.0.50 -t "$seconds" -J > "$work/result.json"
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["end"]; print("%.2f" % (r["sum_received"]["bits_per_second"]/1e9))' "$work/result.json"
+    local before after
+    before="$(busy)"
+    ip netns exec "cn-$1" iperf3 -c 10.10.0.50 -t "$seconds" -J "${options[@]}" > "$work/result.json"
+    after="$(busy)"
+    python3 - "$work/result.json" "$before" "$after" "$ticks" "$seconds" <<'PY'
+import json, sys
+result = json.load(open(sys.argv[1]))["end"]
+total = result.get("sum_received") or result["sum"]
+seconds = float(sys.argv[5])
+bits = total["bits_per_second"]
+packets = result["sum"].get("packets", 0) - result["sum"].get("lost_packets", 0) if "packets" in result.get("sum", {}) else 0
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
+gigabits = bits * seconds / 1e9
+print("%.2f %.3f %.2f" % (bits / 1e9, packets / seconds / 1e6, cpu / gigabits if gigabits else 0))
+PY
 }
 
-kernel=() tunnel=()
-echo "tunnel: $(tail -n 1 "$work/home.log" | sed 's/.*up: //'), $rounds rounds of $seconds s, one TCP stream"
-for round in $(seq "$rounds"); do
-    k="$(measure k$$)"
-    t="$(measure t$$)"
-    kernel+=("$k") tunnel+=("$t")
-    echo "round $round: kernel forwarding $k Gbit/s, user-space tunnel $t Gbit/s"
-done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-k="$(median "${kernel[@]}")" t="$(median "${tunnel[@]}")"
-echo "median: kernel forwarding (ceiling) $k Gbit/s, user-space tunnel $t Gbit/s ($(awk -v t="$t" -v k="$k" 'BEGIN { printf "%.0f", 100 * t / k }')% of the ceiling)"
-echo "home counters: $(cat "$work/home.json")"
-echo "site counters: $(cat "$work/site.json")"
+echo "tunnels: $(tail -n 1 "$work/home-e$$.log" | sed 's/.*up: //') / $(tail -n 1 "$work/home-u$$.log" | sed 's/.*up: //'); $rounds rounds of $seconds s"
+declare -A results
+for round in $(seq "$rounds"); do
+    for mode in tcp1 tcp4 udp; do
+        line="round $round $mode:"
+        for path in kernel ebpf user-space; do
+            case "$path" in kernel) suffix=k$$ ;; ebpf) suffix=e$$ ;; user-space) suffix=u$$ ;; esac
+            read -r gbits mpps cpu <<<"$(measure "$suffix" "$mode")"
+            results[$path,$mode,gbits]+="$gbits " results[$path,$mode,mpps]+="$mpps " results[$path,$mode,cpu]+="$cpu "
+            if [ "$mode" = udp ]; then line+=" $path $mpps Mpps"; else line+=" $path $gbits Gbit/s ($cpu CPU-s/Gbit)"; fi
+        done
+        echo "$line"
+    done
+done
+for mode in tcp1 tcp4 udp; do
+    line="median $mode:"
+    for path in kernel ebpf user-space; do
+        g="$(median ${results[$path,$mode,gbits]})" m="$(median ${results[$path,$mode,mpps]})" c="$(median ${results[$path,$mode,cpu]})"
+        if [ "$mode" = udp ]; then line+=" $path $m Mpps ($g Gbit/s);"; else line+=" $path $g Gbit/s, $c CPU-s/Gbit;"; fi
+    done
+    echo "$line"
+done
+for side in home site; do
+    echo "$side counters: ebpf $(cat "$work/$side-e$$.json"); user-space $(cat "$work/$side-u$$.json")"
+done
+k="$(median ${results[kernel,tcp1,gbits]})" e="$(median ${results[ebpf,tcp1,gbits]})" u="$(median ${results[user-space,tcp1,gbits]})"
+echo "tunnel throughput: ebpf $e Gbit/s, user-space $u Gbit/s, kernel $k Gbit/s, ebpf/kernel $(awk -v e="$e" -v k="$k" 'BEGIN { printf "%.2f", e / k }')"

@@ -44,6 +44,8 @@ public final class EBPFTunnel: TunnelDataPlane {
 
     public var interfaceName: String { userSpace.interfaceName }
 
+    public var implementation: String { "ebpf" }
+
     public func start() async throws {
         try startSynchronously()
     }
@@ -78,6 +80,9 @@ public final class EBPFTunnel: TunnelDataPlane {
             userSpace.observeTable { table in mirror.mirror(table) }
             filters.append(try TrafficControlFilter.attach(program.encapsulation, to: userSpace.interfaceName, .egress))
             filters.append(try TrafficControlFilter.attach(program.decapsulation, to: wan, .ingress))
+            if filters.contains(where: \.replacedLeftover) {
+                logger.notice("replaced the tunnel program a killed run left attached", metadata: ["interface": "\(wan)"])
+            }
             running.withLock { $0 = Running(program: program, mirror: mirror, filters: filters) }
             lastKernel.withLock { $0 = KernelCounters() }
             logger.info("eBPF tunnel attached", metadata: [

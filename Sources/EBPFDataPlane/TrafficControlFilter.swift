@@ -20,18 +20,27 @@ struct TrafficControlFilter: Sendable {
     let interface: String
     let index: Int32
     let direction: Direction
-    /// Whether attaching added the interface's `clsact` qdisc (then detaching removes it).
-    let createdHook: Bool
+    /// Whether the interface's `clsact` qdisc is GLM's: added by this attachment, or
+    /// holding GLM's filter from a run that was killed. Detaching then removes it.
+    let ownsHook: Bool
+    /// Whether a filter of GLM's was there already (left by a run that was killed).
+    let replacedLeftover: Bool
 
     /// Attaches `program` (a descriptor), replacing GLM's filter already there.
     static func attach(_ program: Int32, to interface: String, _ direction: Direction) throws(DataPlaneError) -> TrafficControlFilter {
         guard let index = NetworkInterface.index(of: interface) else {
             throw DataPlaneError(.interface, "\(interface): no such interface to attach the tunnel's \(direction) program to")
         }
-        let ((created, attached), said) = LibBPFMessages.collecting {
+        let ((created, attached, leftover), said) = LibBPFMessages.collecting {
             withHook(index, direction) { hook in
                 let created = bpf_tc_hook_create(hook)
-                guard created == 0 || created == -EEXIST else { return (created, Int32(0)) }
+                guard created == 0 || created == -EEXIST else { return (created, Int32(0), false) }
+                let leftover = created == -EEXIST && withZeroedOptions(bpf_tc_opts.self) { options in
+                    options.pointee.sz = MemoryLayout<bpf_tc_opts>.size
+                    options.pointee.handle = handle
+                    options.pointee.priority = priority
+                    return bpf_tc_query(hook, options) == 0
+                }
                 let attached = withZeroedOptions(bpf_tc_opts.self) { options in
                     options.pointee.sz = MemoryLayout<bpf_tc_opts>.size
                     options.pointee.handle = handle
@@ -40,7 +49,7 @@ struct TrafficControlFilter: Sendable {
                     options.pointee.flags = BPF_TC_F_REPLACE.rawValue
                     return bpf_tc_attach(hook, options)
                 }
-                return (created, attached)
+                return (created, attached, leftover)
             }
         }
         let libbpf = said.isEmpty ? "" : " (libbpf: \(said.joined(separator: " | ")))"
@@ -50,10 +59,11 @@ struct TrafficControlFilter: Sendable {
         guard attached == 0 else {
             throw DataPlaneError(.kernelProgram, systemError: -attached, "attaching the tunnel's \(direction) program to \(interface)" + libbpf)
         }
-        return TrafficControlFilter(interface: interface, index: index, direction: direction, createdHook: created == 0)
+        return TrafficControlFilter(interface: interface, index: index, direction: direction, ownsHook: created == 0 || leftover,
+                                    replacedLeftover: leftover)
     }
 
-    /// Removes the filter, and the `clsact` qdisc when attaching added it. Returns what
+    /// Removes the filter, and the `clsact` qdisc when it is GLM's. Returns what
     /// failed, if anything (the interface may be gone, taking both with it).
     func detach() -> DataPlaneError? {
         guard NetworkInterface.index(of: interface) == index else { return nil }
@@ -68,8 +78,8 @@ struct TrafficControlFilter: Sendable {
         if detached != 0 && detached != -ENOENT {
             return DataPlaneError(.kernelProgram, systemError: -detached, "detaching the tunnel's \(direction) program from \(interface)")
         }
-        guard createdHook else { return nil }
-        // Both directions go with the qdisc: destroy it only when it was ours.
+        guard ownsHook else { return nil }
+        // Both directions go with the qdisc: destroy it only when it is ours.
         let destroyed = Self.withHook(index, nil) { bpf_tc_hook_destroy($0) }
         if destroyed != 0 && destroyed != -ENOENT {
             return DataPlaneError(.kernelProgram, systemError: -destroyed, "removing the clsact qdisc of \(interface)")

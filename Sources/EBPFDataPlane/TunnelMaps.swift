@@ -114,8 +114,8 @@ struct TunnelMaps: Sendable {
         result.tunnel.droppedMalformed = total(GLM_DROPPED_MALFORMED)
         result.tunnel.droppedKeyMismatch = total(GLM_DROPPED_KEY_MISMATCH)
         result.tunnel.droppedTransmitFailed = total(GLM_DROPPED_TRANSMIT_FAILED)
-        result.passedOut = total(GLM_PASSED_OUT)
-        result.passedIn = total(GLM_PASSED_IN)
+        result.tunnel.passedToUserSpaceOut = total(GLM_PASSED_OUT)
+        result.tunnel.passedToUserSpaceIn = total(GLM_PASSED_IN)
 
         var traffic = [glm_peer_traffic](repeating: glm_peer_traffic(), count: processors)
         var key: UInt32 = 0
@@ -162,6 +162,6 @@ enum RouteKind: String, CaseIterable, Sendable {
 /// the packets they left to the user-space tunnel, from the device and from the WAN.
 public struct KernelCounters: Hashable, Sendable {
     public var tunnel = TunnelCounters()
-    public var passedOut: UInt64 = 0
-    public var passedIn: UInt64 = 0
+    public var passedOut: UInt64 { tunnel.passedToUserSpaceOut }
+    public var passedIn: UInt64 { tunnel.passedToUserSpaceIn }
 }

@@ -67,7 +67,7 @@ public struct HomeAgentRuntime: Sendable {
         }
         if let metrics = configuration.metrics {
             services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
-                                           tunnel: dataPlane ? TunnelMetrics { tunnels.counters } : nil, logger: logger))
+                                           tunnel: dataPlane ? TunnelMetrics(implementation: { tunnels.current?.implementation }) { tunnels.counters } : nil, logger: logger))
         }
         return HomeAgentRuntime(daemon: daemon, member: member, services: services)
     }

@@ -34,7 +34,7 @@ public struct SiteAgentRuntime: Sendable {
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
                                            redirect: redirect, pinned: configuration.foreignVMHints,
                                            configurator: configurator, logger: logger)
-            tunnelMetrics = TunnelMetrics { tunnel.counters }
+            tunnelMetrics = TunnelMetrics(implementation: { tunnel.implementation }) { tunnel.counters }
         }
         return start(configuration: configuration, configurationPath: configurationPath, dataPlane: plane,
                      tunnelMetrics: tunnelMetrics, logger: logger)

@@ -49,6 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The guest image cache (default /var/cache/glm-lab, or $GLM_LAB_CACHE).")
     var cache: String?
 
+    @Option(help: "The agents' tunnel data plane: auto (eBPF where the kernel runs it), ebpf or user-space.")
+    var tunnel: String?
+
     @Option(name: .customLong("settle-ms"), help: "Traffic time between two migrations, in ms.")
     var settle = 1000
 
@@ -57,6 +60,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard geteuid() == 0 else { throw ValidationError("the lab needs root (network namespaces, TUN and TAP devices)") }
+        if let tunnel, !["auto", "ebpf", "user-space"].contains(tunnel) {
+            throw ValidationError("--tunnel \(tunnel): auto, ebpf or user-space")
+        }
         if singleOrigin {
             if crossing { throw ValidationError("--crossing is the federation's (leave out --single-origin)") }
             _ = try ScenarioOptions.route(route ?? "home,a,b,c,home")
@@ -87,6 +93,7 @@ struct DemoCommand: AsyncParsableCommand {
             options.cache = cache
             options.settle = .milliseconds(settle)
             options.modes = passes
+            options.tunnelImplementation = tunnel
             if let problem = options.problem { throw ValidationError(problem) }
             result = try await MigrationScenario.run(options, log: log, prepared: { interruption.guard($0) })
         } else {
@@ -101,6 +108,7 @@ struct DemoCommand: AsyncParsableCommand {
             options.cache = cache
             options.settle = .milliseconds(settle)
             options.modes = passes
+            options.tunnelImplementation = tunnel
             if let problem = options.problem { throw ValidationError(problem) }
             result = try await FederationScenario.run(options, log: log, prepared: { interruption.guard($0) })
         }

@@ -147,8 +147,8 @@ enum TunnelEndDevice {
 
     var implementation: String {
         switch self {
-        case .userSpace: "user-space"
-        case .ebpf: "ebpf"
+        case .userSpace(let tunnel): tunnel.implementation
+        case .ebpf(let tunnel): tunnel.implementation
         }
     }
 

@@ -133,5 +133,53 @@ struct DataPlaneNamespaceTests {
         #expect(try !lab.output(["-n", lab.site, "rule"]).contains("lookup 100"), "policy rule left behind")
         #expect(try lab.readSysctl(lab.home, "net.ipv4.ip_forward") == "0", "ip_forward not restored")
         #expect(try lab.readSysctl(lab.home, "net.ipv4.neigh.br-home.proxy_delay") != "0", "proxy_delay not restored")
+        // The eBPF ends took their programs and the qdiscs they added with them.
+        for namespace in [lab.home, lab.site] {
+            #expect(try lab.output(["-n", namespace, "link"]).contains("wan0"))
+            #expect(try !lab.run(namespace, ["tc", "qdisc", "show", "dev", "wan0"]).standardOutput.contains("clsact"),
+                    "\(namespace): a qdisc left behind")
+        }
+    }
+
+    /// The eBPF end killed with SIGKILL leaves its WAN filter (the TUN and its own filter
+    /// go with the process); the next start finds it by GLM's handle, replaces it, carries
+    /// traffic, and its stop removes filter and qdisc alike.
+    @Test("a killed eBPF end's filter is replaced by the next start and removed by its stop")
+    func killedEBPFEndIsReplaced() throws {
+        guard let tools = TestEnvironment.labTools(for: "the data-plane tests") else { return }
+        let lab = try DataPlaneLab(ip: tools.ip)
+        defer { lab.remove() }
+        let homeArguments = [tools.probe, "tunnel", "--local", "198.18.0.2", "--implementation", "ebpf",
+                             "--route", "10.10.0.50/32=198.18.1.2", "--os-routes", "--proxy-arp", "br-home"]
+        let siteEnd = try lab.spawn(lab.site, [tools.probe, "tunnel", "--local", "198.18.1.2", "--implementation", "ebpf",
+                                               "--route", "10.10.0.0/24=198.18.0.2", "--policy", "10.10.0.50=100",
+                                               "--counters", lab.file("site.json")])
+        defer { siteEnd.kill() }
+        let filters = { try lab.run(lab.home, ["tc", "filter", "show", "dev", "wan0", "ingress"]).standardOutput }
+        let killed = try lab.spawn(lab.home, homeArguments + ["--counters", lab.file("home-1.json")])
+        try #require(eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: lab.file("home-1.json")) },
+                     "first home end: \(killed.standardError)")
+        killed.kill()
+        let left = try filters()
+        #expect(left.contains("glm_decap"), "the killed end's filter: \(left)")
+
+        let home = try lab.spawn(lab.home, homeArguments + ["--counters", lab.file("home-2.json")])
+        defer { home.kill() }
+        try #require(eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: lab.file("home-2.json")) },
+                     "second home end: \(home.standardError)")
+        #expect(home.standardError.contains("replaced the tunnel program a killed run left attached"), "\(home.standardError)")
+        let replaced = try filters()
+        #expect(replaced.split(separator: "\n").filter { $0.contains("handle 0x474c") && $0.contains("glm_decap") }.count == 1,
+                "one filter after the restart: \(replaced)")
+        let ping = try lab.run(lab.cn, [tools.ping, "-c", "3", "-i", "0.2", "-W", "2", "10.10.0.50"])
+        #expect(ping.succeeded && ping.standardOutput.contains(" 0% packet loss"), "\(ping.standardOutput)")
+        let moved = eventually(timeout: .seconds(3)) { (ProbeCounters(file: lab.file("home-2.json"))?["kernelPacketsIn"] ?? 0) >= 3 }
+        #expect(moved, "\(ProbeCounters(file: lab.file("home-2.json"))?.values ?? [:])")
+
+        home.terminate()
+        #expect(home.status == 0, "\(home.standardError)")
+        let after = try filters()
+        #expect(after.isEmpty, "a filter after the stop: \(after)")
+        #expect(try !lab.run(lab.home, ["tc", "qdisc", "show", "dev", "wan0"]).standardOutput.contains("clsact"))
     }
 }

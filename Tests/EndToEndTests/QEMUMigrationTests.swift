@@ -11,8 +11,9 @@ import Testing
 /// (scripts/install-deps.sh), and the guest image (downloaded from Debian once, cached).
 @Suite("A real QEMU VM live-migrated away from home and back", .serialized)
 struct QEMUMigrationTests {
-    @Test("home → site A → home, announce only then make-before-break: placement after each step, the old site revoked, no probe lost outside QEMU's downtime with make-before-break, the guest unchanged")
-    func awayAndBack() async throws {
+    @Test("home → site A → home, announce only then make-before-break: placement after each step, the old site revoked, no probe lost outside QEMU's downtime with make-before-break, the guest unchanged",
+          arguments: ["ebpf", "user-space"])
+    func awayAndBack(tunnel: String) async throws {
         guard TestEnvironment.require(TestEnvironment.isRoot, "the QEMU lab needs root (namespaces, TUN and TAP devices)") else { return }
         for tool in ["qemu-system-x86_64", "tcpdump", "nft", "ip", "apt-get", "cpio", "busybox"] {
             guard TestEnvironment.require(TestEnvironment.tool(tool) != nil, "\(tool) is not installed (scripts/install-deps.sh)") else { return }
@@ -22,9 +23,10 @@ struct QEMUMigrationTests {
             return
         }
         let folder = URL(fileURLWithPath: homeAgent).deletingLastPathComponent().path
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("glm-qemu-test-\(getpid())").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("glm-qemu-test-\(getpid())-\(tunnel)").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         var options = ScenarioOptions(programs: folder, output: output)
+        options.tunnelImplementation = tunnel
         options.sites = 1
         options.route = [.home, .site(1), .home]
         options.oneWayDelay = .milliseconds(3)

@@ -37,14 +37,14 @@ struct SiteMoveLabTests {
     }
 
     /// The lab with two sites and the delay line, the VM at home, and the agents running.
-    static func lab(_ tools: Tools) async throws -> (LabTopology, LabTopology.VethVM, LabAgents) {
+    static func lab(_ tools: Tools, tunnel: String? = nil) async throws -> (LabTopology, LabTopology.VethVM, LabAgents) {
         let topology = try await LabTopology(ip: tools.ip, siteCount: 2,
                                              delayLine: DelayLine.Configuration(sites: 2, siteDelay: .milliseconds(3)),
                                              wanProgram: tools.wan)
         do {
             let vm = try await topology.attachVethVM(name: vm.name, mac: vm.mac, address: "\(vm.address)/24", at: .home)
             let agents = try await LabAgents(topology: topology, programs: tools.programs, vms: [Self.vm],
-                                             expectedRoundTrip: .milliseconds(6))
+                                             expectedRoundTrip: .milliseconds(6), tunnelImplementation: tunnel)
             return (topology, vm, agents)
         } catch {
             topology.remove()
@@ -90,10 +90,11 @@ struct SiteMoveLabTests {
         }
     }
 
-    @Test("home → site A → site B → home: served at each site, revoked at the one left, traffic both ways, the VM unchanged")
-    func moveAcrossSites() async throws {
+    @Test("home → site A → site B → home: served at each site, revoked at the one left, traffic both ways, the VM unchanged",
+          arguments: ["ebpf", "user-space"])
+    func moveAcrossSites(tunnel: String) async throws {
         guard let tools = Self.tools() else { return }
-        let (topology, vm, agents) = try await Self.lab(tools)
+        let (topology, vm, agents) = try await Self.lab(tools, tunnel: tunnel)
         defer { topology.remove() }
         let before = try await Self.configuration(topology, vm)
         try await Self.pingBothWays(topology, vm, tools)

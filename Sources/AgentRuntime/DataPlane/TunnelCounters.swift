@@ -34,6 +34,10 @@ public struct TunnelCounters: Hashable, Sendable {
     public var droppedMalformed: UInt64 = 0
     public var droppedKeyMismatch: UInt64 = 0
     public var droppedTransmitFailed: UInt64 = 0
+    /// Packets a kernel data plane left to the user-space path beneath it, from the
+    /// device ("out") and from the WAN ("in"); always 0 for the user-space tunnel alone.
+    public var passedToUserSpaceOut: UInt64 = 0
+    public var passedToUserSpaceIn: UInt64 = 0
     /// The traffic with each peer: out as sent, in as admitted (before the write into
     /// the TUN, which the totals count).
     public var peers: [IPv4Address: PeerTraffic] = [:]
@@ -78,6 +82,8 @@ public struct TunnelCounters: Hashable, Sendable {
         droppedMalformed &+= other.droppedMalformed
         droppedKeyMismatch &+= other.droppedKeyMismatch
         droppedTransmitFailed &+= other.droppedTransmitFailed
+        passedToUserSpaceOut &+= other.passedToUserSpaceOut
+        passedToUserSpaceIn &+= other.passedToUserSpaceIn
         for (peer, traffic) in other.peers { peers[peer, default: PeerTraffic()].add(traffic) }
     }
 }

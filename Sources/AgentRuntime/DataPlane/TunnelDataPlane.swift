@@ -3,9 +3,9 @@ import GLMWire
 /// The data plane an agent drives: a tunnel device whose routing table says which
 /// inner addresses go to and come from which peer.
 ///
-/// ``UserSpaceTunnel`` fills it with a TUN device and a UDP socket; a kernel
-/// implementation (ipip/fou or GRE devices, where the kernel has them) could fill it
-/// too. The agent routes traffic into ``interfaceName`` with the OS's own routing
+/// ``UserSpaceTunnel`` fills it with a TUN device and a UDP socket; `EBPFTunnel`
+/// (the `EBPFDataPlane` target) with TC programs over the same device and socket. The
+/// agent routes traffic into ``interfaceName`` with the OS's own routing
 /// (see ``NetworkConfigurator``); the data plane moves packets between that
 /// interface and the peers, and refuses what the routes do not admit.
 public protocol TunnelDataPlane: AnyObject, Sendable {
@@ -33,6 +33,8 @@ public protocol TunnelDataPlane: AnyObject, Sendable {
     var routes: [TunnelRoute] { get }
     /// The counters since start.
     var counters: TunnelCounters { get }
+    /// What moves the packets, for logs, status and metrics: `user-space` or `ebpf`.
+    var implementation: String { get }
 }
 
 extension TunnelDataPlane {

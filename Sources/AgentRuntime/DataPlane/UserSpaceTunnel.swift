@@ -101,6 +101,8 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         state.withLock { $0.interfaceName }
     }
 
+    public var implementation: String { "user-space" }
+
     /// Whether segmentation offload is in use (asked for, and granted by the kernel).
     public var usesSegmentationOffload: Bool {
         state.withLock { $0.running?.forwarder.device.segmentationOffload ?? false }

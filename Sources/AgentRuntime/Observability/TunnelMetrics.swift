@@ -2,7 +2,9 @@ import Metrics
 import Synchronization
 
 /// Exports a tunnel's counters as Prometheus counters: `glm_tunnel_packets_total` and
-/// `glm_tunnel_bytes_total` by direction, `glm_tunnel_dropped_total` by reason.
+/// `glm_tunnel_bytes_total` by direction, `glm_tunnel_dropped_total` by reason,
+/// `glm_tunnel_ebpf_passed_total` by direction (what the eBPF programs left to the
+/// user-space path); and `glm_tunnel_ebpf`, 1 while the eBPF programs move the packets.
 ///
 /// The tunnel keeps its own totals; ``sample()`` adds what changed since the last call,
 /// so calling it at every scrape keeps the exported counters exact.
@@ -13,10 +15,17 @@ public final class TunnelMetrics: Sendable {
     private let packetsOut = Counter(label: "glm_tunnel_packets_total", dimensions: [("direction", "out")])
     private let bytesIn = Counter(label: "glm_tunnel_bytes_total", dimensions: [("direction", "in")])
     private let bytesOut = Counter(label: "glm_tunnel_bytes_total", dimensions: [("direction", "out")])
+    private let passedOut = Counter(label: "glm_tunnel_ebpf_passed_total", dimensions: [("direction", "out")])
+    private let passedIn = Counter(label: "glm_tunnel_ebpf_passed_total", dimensions: [("direction", "in")])
+    private let ebpf = Gauge(label: "glm_tunnel_ebpf")
+    private let implementation: @Sendable () -> String?
     private let dropped: [(TunnelDropReason, Counter)]
 
-    public init(read: @escaping @Sendable () -> TunnelCounters) {
+    /// - Parameter implementation: what moves the packets now (``TunnelDataPlane/implementation``),
+    ///   nil while no data plane runs.
+    public init(implementation: @escaping @Sendable () -> String? = { nil }, read: @escaping @Sendable () -> TunnelCounters) {
         self.read = read
+        self.implementation = implementation
         dropped = TunnelDropReason.allCases.map { ($0, Counter(label: "glm_tunnel_dropped_total", dimensions: [("reason", $0.rawValue)])) }
     }
 
@@ -37,5 +46,8 @@ public final class TunnelMetrics: Sendable {
         for (reason, counter) in dropped {
             counter.increment(by: delta(now[dropped: reason], before[dropped: reason]))
         }
+        passedOut.increment(by: delta(now.passedToUserSpaceOut, before.passedToUserSpaceOut))
+        passedIn.increment(by: delta(now.passedToUserSpaceIn, before.passedToUserSpaceIn))
+        ebpf.record(implementation() == "ebpf" ? 1 : 0)
     }
 }

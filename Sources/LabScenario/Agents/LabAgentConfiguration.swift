@@ -10,6 +10,11 @@ struct LabAgentConfiguration {
     let expectedRoundTrip: Duration
     /// Both agents' heartbeat timers when given (RFC 5847: 30 s at the least); else the defaults.
     var heartbeat: LabAgents.Heartbeat?
+    /// Both agents' `tunnel.implementation` when given; else their default (`auto`).
+    var tunnelImplementation: String? = nil
+
+    /// The `tunnel` section the agents get, or nothing.
+    var tunnelSection: String { tunnelImplementation.map { "tunnel: { implementation: \($0) }" } ?? "" }
 
     var homeAgentFile: String { "\(folder)/home-agent.yaml" }
     func siteAgentFile(_ site: Int) -> String { "\(folder)/site\(site).yaml" }
@@ -40,6 +45,7 @@ struct LabAgentConfiguration {
         control-socket: \(folder)/home-agent.sock
         metrics: off
         log-level: info
+        \(tunnelSection)
         \(heartbeat.map { "timers: { heartbeat-interval-s: \($0.intervalSeconds), missing-heartbeats-allowed: \($0.missingAllowed) }" } ?? "")
         sites:
 
@@ -62,6 +68,7 @@ struct LabAgentConfiguration {
             control-socket: \(folder)/site\(site).sock
             metrics: off
             log-level: info
+            \(tunnelSection)
             timers:
               expected-rtt-ms: \(max(1, milliseconds))
             \(heartbeat.map { "  heartbeat-interval-s: \($0.intervalSeconds)\n  missing-heartbeats-allowed: \($0.missingAllowed)" } ?? "")

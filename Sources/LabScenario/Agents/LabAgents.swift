@@ -49,15 +49,17 @@ public final class LabAgents: @unchecked Sendable {
         }
     }
 
+    /// - Parameter tunnelImplementation: both agents' `tunnel.implementation`; nil for their default.
     public init(topology: LabTopology, programs: Programs, vms: [VMProfile], expectedRoundTrip: Duration,
-                heartbeat: Heartbeat? = nil) async throws {
+                heartbeat: Heartbeat? = nil, tunnelImplementation: String? = nil) async throws {
         self.topology = topology
         self.programs = programs
         self.vms = vms
         folder = topology.file("agents")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let configuration = LabAgentConfiguration(topology: topology, vms: vms, folder: folder,
-                                                  expectedRoundTrip: expectedRoundTrip, heartbeat: heartbeat)
+                                                  expectedRoundTrip: expectedRoundTrip, heartbeat: heartbeat,
+                                                  tunnelImplementation: tunnelImplementation)
         do {
             try configuration.write()
             homeAgent = try topology.spawn(topology.home, Self.realTime + [programs.homeAgent, "run", "--config", configuration.homeAgentFile])

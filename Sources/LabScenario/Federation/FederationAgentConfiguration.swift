@@ -12,6 +12,11 @@ struct FederationAgentConfiguration {
     let vms: [Int: [VMProfile]]
     let folder: String
     let expectedRoundTrip: Duration
+    /// Every agent's `tunnel.implementation` when given; else their default (`auto`).
+    var tunnelImplementation: String? = nil
+
+    /// The `tunnel` section the agents get, or nothing.
+    private var tunnelSection: String { tunnelImplementation.map { "tunnel: { implementation: \($0) }\n" } ?? "" }
 
     func homeAgentFile(_ site: Int) -> String { "\(folder)/ha\(site).yaml" }
     func siteAgentFile(_ hypervisor: FederationTopology.Hypervisor) -> String { "\(folder)/hv\(hypervisor.site)\(hypervisor.index).yaml" }
@@ -57,9 +62,9 @@ struct FederationAgentConfiguration {
         control-socket: \(folder)/ha\(home).sock
         metrics: 127.0.0.1:9436
         log-level: info
-        sites:
 
         """
+        text += tunnelSection + "sites:\n"
         for site in topology.sites {
             text += "  - { name: \(Self.siteName(site)), hosts: [\(Self.hypervisorPrefix(site))], "
                 + (site == home ? "home: true, " : "")
@@ -85,9 +90,9 @@ struct FederationAgentConfiguration {
         log-level: info
         timers:
           expected-rtt-ms: \(max(1, Int(expectedRoundTrip.milliseconds)))
-        home-agents:
 
         """
+        text += tunnelSection + "home-agents:\n"
         for home in topology.sites {
             text += "  - { name: \(Self.homeAgentName(home)), address: \(FederationTopology.homeAgentWANAddress(site: home)), "
                 + "spi: \(Self.spi(home: home, site: hypervisor.site)), key-file: \(keyFile(home: home, site: hypervisor.site)) }\n"

@@ -20,14 +20,15 @@ public final class FederationAgents: @unchecked Sendable {
     /// Writes every file and starts every agent; returns once each answers on its control
     /// socket. `vms` are the VMs by their home site.
     public init(topology: FederationTopology, programs: LabAgents.Programs, vms: [Int: [VMProfile]],
-                expectedRoundTrip: Duration) async throws {
+                expectedRoundTrip: Duration, tunnelImplementation: String? = nil) async throws {
         self.topology = topology
         self.programs = programs
         self.vms = vms
         folder = topology.file("agents")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         configuration = FederationAgentConfiguration(topology: topology, vms: vms, folder: folder,
-                                                     expectedRoundTrip: expectedRoundTrip)
+                                                     expectedRoundTrip: expectedRoundTrip,
+                                                     tunnelImplementation: tunnelImplementation)
         do {
             try configuration.write()
             for site in topology.sites {

@@ -57,7 +57,8 @@ public enum FederationScenario {
             for site in topology.sites { vms[site] = travellers.filter { $0.home == site }.map(\.vm) }
             // The round trip between a hypervisor and a foreign home agent: both sites' links.
             let agents = try await FederationAgents(topology: topology, programs: LabAgents.Programs(folder: options.programs),
-                                                    vms: vms, expectedRoundTrip: options.oneWayDelay * 4)
+                                                    vms: vms, expectedRoundTrip: options.oneWayDelay * 4,
+                                                    tunnelImplementation: options.tunnelImplementation)
             var captures: [HostCapture] = []
             for site in topology.sites {
                 let host = FederationTopology.Host.homeAgent(site: site)

@@ -58,7 +58,8 @@ public enum MigrationScenario {
         var guests: [LabGuest<LabTopology>] = []
         do {
             let agents = try await LabAgents(topology: topology, programs: LabAgents.Programs(folder: options.programs),
-                                             vms: profiles, expectedRoundTrip: options.oneWayDelay * 2)
+                                             vms: profiles, expectedRoundTrip: options.oneWayDelay * 2,
+                                             tunnelImplementation: options.tunnelImplementation)
             var captures: [HostCapture] = []
             for host in topology.hosts {
                 captures.append(try await HostCapture(host: host, topology: topology,

@@ -21,6 +21,8 @@ public struct ScenarioOptions: Sendable {
     public var probeInterval: Duration = .milliseconds(1)
     /// How long the lab lets traffic run between two migrations.
     public var settle: Duration = .seconds(1)
+    /// The agents' `tunnel.implementation` (`auto`, `ebpf`, `user-space`); nil for their default.
+    public var tunnelImplementation: String?
     /// The folder holding `home-agent`, `site-agent` and `glm-wan`.
     public var programs: String
     /// The guest image cache (nil: the default, `/var/cache/glm-lab`).
