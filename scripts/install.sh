@@ -14,23 +14,20 @@
 #   $PREFIX/share/doc/glm/*.md, and examples/ (the configurations, Prometheus alert rules)
 #
 # Everything goes under $DESTDIR when it is set (a staging root for packaging).
-# GLM_INSTALL_CONFIGURATION=debug builds debug binaries instead (make test's check of
-# this script does, in make test's own build folder, where only the links are new).
 # Usage: [DESTDIR=/tmp/stage] [PREFIX=/usr/local] scripts/install.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix=${PREFIX:-/usr/local}
 destdir=${DESTDIR:-}
-configuration=${GLM_INSTALL_CONFIGURATION:-release}
 # The static build has its own build folder: its link flags differ from `make release`'s.
 scratch=${GLM_STATIC_BUILD:-.build/static}
 products=(home-agent site-agent glmctl)
 
 for product in "${products[@]}"; do
-    swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --product "$product"
+    swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product"
 done
-binaries=$(swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
+binaries=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
 
 bindir="$prefix/bin"
 docdir="$prefix/share/doc/glm"

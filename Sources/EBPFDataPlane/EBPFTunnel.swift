@@ -77,7 +77,7 @@ public final class EBPFTunnel: TunnelDataPlane {
             settings.port = configuration.port.bigEndian
             try program.maps.write(settings)
             let mirror = RoutingTableMirror(maps: program.maps, settings: settings, logger: logger)
-            userSpace.observeTable { table in mirror.mirror(table) }
+            userSpace.observeTable { table, change in mirror.mirror(table, change) }
             filters.append(try TrafficControlFilter.attach(program.encapsulation, to: userSpace.interfaceName, .egress))
             filters.append(try TrafficControlFilter.attach(program.decapsulation, to: wan, .ingress))
             if filters.contains(where: \.replacedLeftover) {
@@ -126,6 +126,11 @@ public final class EBPFTunnel: TunnelDataPlane {
         try userSpace.installSynchronously(route)
     }
 
+    /// ``remove(_:prefixLength:)`` for callers outside Swift concurrency.
+    public func removeSynchronously(_ address: IPv4Address, prefixLength: Int = 32) {
+        userSpace.removeSynchronously(address, prefixLength: prefixLength)
+    }
+
     /// Whether the user-space path uses segmentation offload.
     public var usesSegmentationOffload: Bool { userSpace.usesSegmentationOffload }
 
@@ -153,6 +158,16 @@ public final class EBPFTunnel: TunnelDataPlane {
     public var kernelCounters: KernelCounters {
         running.withLock { $0?.program.maps.readCounters() } ?? lastKernel.withLock { $0 }
     }
+
+    /// What the programs' maps hold now, as routing-table entries (each kind's routes in
+    /// no particular order); nil while stopped. ``TunnelRoutingTable/entries`` of
+    /// ``routingTable`` is what they must equal.
+    public var kernelEntries: TunnelRoutingEntries? {
+        running.withLock { $0?.program.maps.contents() }
+    }
+
+    /// The routing table both paths decide by.
+    public var routingTable: TunnelRoutingTable { userSpace.routingTable }
 
     /// True while a refused map update has the programs leave every packet to user space.
     public var isDegraded: Bool { running.withLock { $0?.mirror.isDegraded ?? false } }

@@ -81,6 +81,45 @@ struct TunnelMaps: Sendable {
         }
     }
 
+    /// What the route tries and the local deliveries hold, as routing-table entries.
+    func contents() -> TunnelRoutingEntries {
+        func routes(_ kind: RouteKind) -> [TunnelRoute] {
+            var found: [TunnelRoute] = []
+            var key = glm_prefix()
+            var next = glm_prefix()
+            var first = true
+            while (first ? bpf_map_get_next_key(trie(kind), nil, &next) : bpf_map_get_next_key(trie(kind), &key, &next)) == 0 {
+                first = false
+                key = next
+                var lookup = key
+                var value = glm_route()
+                guard bpf_map_lookup_elem(trie(kind), &lookup, &value) == 0 else { continue }
+                let framing: TunnelFrame.Format
+                switch UInt32(value.framing) {
+                case GLM_FRAMING_TLV.rawValue: framing = .tlv
+                case GLM_FRAMING_GRE.rawValue: framing = .tlvGRE(key: nil)
+                case GLM_FRAMING_GRE_KEY.rawValue: framing = .tlvGRE(key: value.key)
+                default: framing = .bare
+                }
+                found.append(TunnelRoute(address: IPv4Address(rawValue: UInt32(bigEndian: key.address)), prefixLength: Int(key.length),
+                                         peer: IPv4Address(rawValue: UInt32(bigEndian: value.peer)), framing: framing,
+                                         role: kind == .anchored ? .anchored : .remote))
+            }
+            return found
+        }
+        var local: Set<IPv4Address> = []
+        var address: UInt32 = 0
+        var next: UInt32 = 0
+        var first = true
+        while (first ? bpf_map_get_next_key(self.local, nil, &next) : bpf_map_get_next_key(self.local, &address, &next)) == 0 {
+            first = false
+            address = next
+            local.insert(IPv4Address(rawValue: UInt32(bigEndian: address)))
+        }
+        return TunnelRoutingEntries(remote: routes(.remote), anchored: routes(.anchored), prepared: routes(.prepared),
+                                    retiring: routes(.retiring), localDeliveries: local)
+    }
+
     /// Empties the route tries and the local deliveries.
     func clear() throws(DataPlaneError) {
         for (descriptor, keySize) in [(remote, 8), (anchored, 8), (prepared, 8), (retiring, 8), (local, 4)] {

@@ -79,6 +79,7 @@ struct ProbeOptions {
           glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload on|off] [--implementation user-space|ebpf]
                  [--route PREFIX=PEER[,bare|tlv|gre|gre:KEY]]... [--anchored PREFIX=PEER[,...]]...
                  [--os-routes] [--proxy-arp IF] [--policy SOURCE=TABLE] [--counters FILE]
+          glm-tunnel-probe route-changes --local ADDR [--name glmbench0] [--implementation user-space|ebpf] [--routes N]
           glm-tunnel-probe send --from ADDR --to ADDR [--port 5437] --inner-source ADDR
                  --inner-destination ADDR [--inner-port 7777] [--key K | --tlv] [--payload TEXT] [--garbage]
           glm-tunnel-probe udp-sink --bind ADDR:PORT --ready FILE [--seconds S] [--until TEXT]

@@ -187,6 +187,13 @@ enum TunnelEndDevice {
         }
     }
 
+    func removeSynchronously(_ address: IPv4Address) {
+        switch self {
+        case .userSpace(let tunnel): tunnel.removeSynchronously(address)
+        case .ebpf(let tunnel): tunnel.removeSynchronously(address)
+        }
+    }
+
     func stopSynchronously() {
         switch self {
         case .userSpace(let tunnel): tunnel.stopSynchronously()

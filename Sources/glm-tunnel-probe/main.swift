@@ -20,6 +20,7 @@ do {
     case "register": try SiteEnd.register(options)
     case "announce": try SiteEnd.announce(options)
     case "register-stream": try RegistrationStream.run(options)
+    case "route-changes": try RouteChanges.run(options)
     default: ProbeOptions.usage()
     }
 } catch {

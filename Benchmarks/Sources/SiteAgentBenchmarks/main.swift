@@ -13,8 +13,13 @@ import GLMWire
 //   cd Benchmarks && swift run -c release SiteAgentBenchmarks
 // Environment: BENCH_VMS (registrations measured, default 200), BENCH_GAP_MS (pause
 // between announces, default 20), GLM_BIN (the agents' folder, default ../.build/release),
-// BENCH_LOG_LEVEL (the agents', default warning), BENCH_KEEP (a folder to keep the logs,
-// rule events and capture in).
+// BENCH_LOG_LEVEL (the agents', default warning), BENCH_TUNNEL (the agents'
+// tunnel.implementation: auto, the default, ebpf or user-space), BENCH_KEEP (a folder to
+// keep the logs, rule events and capture in).
+//
+// First, in the site's namespace, a route change by itself in both tunnel
+// implementations (`glm-tunnel-probe route-changes`): 1,000 host routes installed, moved
+// to another peer and removed, each call timed.
 
 let environment = ProcessInfo.processInfo.environment
 let count = Int(environment["BENCH_VMS"] ?? "") ?? 200
@@ -46,6 +51,16 @@ let lab = try HandoffLab()
 signal(SIGINT) { _ in exit(130) }
 defer { lab.remove() }
 
+for implementation in ["ebpf", "user-space"] {
+    let changes = Process()
+    changes.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+    changes.arguments = ["netns", "exec", lab.site, "\(bin)/glm-tunnel-probe", "route-changes", "--local", "198.18.0.3",
+                         "--implementation", implementation, "--routes", "1000"]
+    try changes.run()
+    changes.waitUntilExit()
+}
+let tunnel = environment["BENCH_TUNNEL"] ?? "auto"
+
 try """
 address: 198.18.0.2
 home-interface: br-home
@@ -53,6 +68,7 @@ database: \(lab.file("home-agent.sqlite"))
 control-socket: \(lab.file("home-agent.sock"))
 metrics: off
 log-level: \(environment["BENCH_LOG_LEVEL"] ?? "warning")
+tunnel: { implementation: \(tunnel) }
 sites:
   - { name: site-a, address: 198.18.0.3, spi: 256, key: \(key) }
 vms:
@@ -65,6 +81,7 @@ bridges: [br0]
 control-socket: \(lab.file("site-agent.sock"))
 metrics: off
 log-level: \(environment["BENCH_LOG_LEVEL"] ?? "warning")
+tunnel: { implementation: \(tunnel) }
 home-agents:
   - name: dc1
     address: 198.18.0.2
@@ -112,6 +129,7 @@ func row(_ name: String, _ values: [Double]) {
                  percentile(0.5), percentile(0.9), percentile(0.99), sorted.last! * 1e6))
 }
 let all = vms.compactMap { timelines[$0.mac] }
+print("Agents' tunnel: \(tunnel)")
 print(String(format: "%-32@ %6@ %9@ %9@ %9@ %9@", "µs (site host, release build)" as NSString, "n", "median", "p90", "p99", "max"))
 row("announce → PBU leaves", all.compactMap(\.announceToUpdate))
 row("PBA arrives → VM served", all.compactMap(\.acknowledgementToServed))

@@ -19,3 +19,10 @@ public struct TunnelRoutingEntries: Hashable, Sendable {
         self.localDeliveries = localDeliveries
     }
 }
+
+/// What a change to a ``TunnelRoutingTable`` touched: everything (a new observer), or the
+/// entries of every kind at exactly one prefix (and, for a host prefix, its local delivery).
+public enum TunnelTableChange: Hashable, Sendable {
+    case everything
+    case prefix(IPv4Address, Int)
+}

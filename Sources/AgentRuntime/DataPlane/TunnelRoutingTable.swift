@@ -75,6 +75,16 @@ public struct TunnelRoutingTable: Sendable {
     /// Every route, host routes first.
     public var routes: [TunnelRoute] { remote.routes + anchored.routes }
 
+    /// What the table holds at exactly `address/prefixLength`, kind by kind (each list
+    /// empty or one route); the local delivery counts for a host prefix.
+    public func entries(at address: IPv4Address, prefixLength: Int) -> TunnelRoutingEntries {
+        let key = IPv4Address(rawValue: address.rawValue & TunnelRoute.mask(prefixLength))
+        func exact(_ map: PrefixMap) -> [TunnelRoute] { map.route(at: key, prefixLength: prefixLength).map { [$0] } ?? [] }
+        return TunnelRoutingEntries(remote: exact(remote), anchored: exact(anchored), prepared: exact(prepared),
+                                    retiring: exact(retiring),
+                                    localDeliveries: prefixLength == 32 && deliveries[address] != nil ? [address] : [])
+    }
+
     /// Everything the table holds, kind by kind: what a data plane that mirrors the
     /// table into the kernel's maps writes there.
     public var entries: TunnelRoutingEntries {
@@ -191,7 +201,12 @@ struct PrefixMap: Sendable {
         return removed
     }
 
-        func lookup(_ address: IPv4Address) -> TunnelRoute? {
+    /// The route for exactly `address/prefixLength` (`address` masked already).
+    func route(at address: IPv4Address, prefixLength: Int) -> TunnelRoute? {
+        byLength[prefixLength]?[address.rawValue]
+    }
+
+    func lookup(_ address: IPv4Address) -> TunnelRoute? {
         for length in lengths {
             if let route = byLength[length]?[address.rawValue & TunnelRoute.mask(length)] { return route }
         }

@@ -79,7 +79,7 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         var running: Running?
         var interfaceName: String
         var lastCounters = TunnelCounters()
-        var observer: (@Sendable (TunnelRoutingTable) -> Void)?
+        var observer: (@Sendable (TunnelRoutingTable, TunnelTableChange) -> Void)?
     }
 
     public let configuration: Configuration
@@ -202,7 +202,7 @@ public final class UserSpaceTunnel: TunnelDataPlane {
         }
         state.withLock { state in
             state.table.insert(route)
-            publish(state)
+            publish(state, .prefix(route.address, route.prefixLength))
         }
         logger.debug("tunnel route installed", metadata: ["route": "\(route)"])
     }
@@ -214,7 +214,7 @@ public final class UserSpaceTunnel: TunnelDataPlane {
     public func prepare(_ route: TunnelRoute) async {
         state.withLock { state in
             state.table.prepare(route)
-            publish(state)
+            publish(state, .prefix(route.address, route.prefixLength))
         }
         logger.debug("tunnel preparation installed", metadata: ["route": "\(route)"])
     }
@@ -222,27 +222,27 @@ public final class UserSpaceTunnel: TunnelDataPlane {
     public func deliverLocally(_ address: IPv4Address, _ delivery: LocalDelivery?) async {
         state.withLock { state in
             state.table.deliverLocally(address, delivery)
-            publish(state)
+            publish(state, .prefix(address, 32))
         }
     }
 
     public func unprepare(_ route: TunnelRoute) async {
         state.withLock { state in
             state.table.unprepare(route)
-            publish(state)
+            publish(state, .prefix(route.address, route.prefixLength))
         }
     }
 
     public func retire(_ route: TunnelRoute, for grace: Duration) async {
         state.withLock { state in
             state.table.retire(route)
-            publish(state)
+            publish(state, .prefix(route.address, route.prefixLength))
         }
         Task { [weak self] in
             try? await Task.sleep(for: grace)
             self?.state.withLock { state in
                 state.table.forget(retired: route)
-                self?.publish(state)
+                self?.publish(state, .prefix(route.address, route.prefixLength))
             }
         }
     }
@@ -251,26 +251,32 @@ public final class UserSpaceTunnel: TunnelDataPlane {
     public func removeSynchronously(_ address: IPv4Address, prefixLength: Int = 32) {
         state.withLock { state in
             state.table.remove(address, prefixLength: prefixLength)
-            publish(state)
+            publish(state, .prefix(address, prefixLength))
         }
     }
 
-    private func publish(_ state: State) {
+    private func publish(_ state: State, _ change: TunnelTableChange) {
         let table = state.table
-        state.observer?(table)
+        state.observer?(table, change)
         guard let forwarder = state.running?.forwarder else { return }
         forwarder.routes.withLock { $0 = table }
     }
 
-    /// Calls `observer` with the routing table now, and after every change to it (routes,
-    /// preparations, retirements as their grace ends, local deliveries), in order, while
-    /// the change is being made: a data plane that mirrors the table into the kernel
-    /// (``TunnelRoutingTable/entries``) sees every state the user-space one does.
-    public func observeTable(_ observer: (@Sendable (TunnelRoutingTable) -> Void)?) {
+    /// Calls `observer` with the routing table now (``TunnelTableChange/everything``),
+    /// and after every change to it (routes, preparations, retirements as their grace
+    /// ends, local deliveries) with the prefix it touched, in order, while the change is
+    /// being made: a data plane that mirrors the table into the kernel sees every state
+    /// the user-space one does, and rewrites only what changed.
+    public func observeTable(_ observer: (@Sendable (TunnelRoutingTable, TunnelTableChange) -> Void)?) {
         state.withLock { state in
             state.observer = observer
-            observer?(state.table)
+            observer?(state.table, .everything)
         }
+    }
+
+    /// The routing table in force.
+    public var routingTable: TunnelRoutingTable {
+        state.withLock { $0.table }
     }
 
     public var routes: [TunnelRoute] {
