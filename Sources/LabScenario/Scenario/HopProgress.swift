@@ -16,8 +16,10 @@ struct HopProgress {
         self.anchors = anchors
     }
 
-    /// Probes sent this recently may still be on their way back: they are left out.
-    static let inFlight = 0.25
+    /// Probes sent this recently may still be on their way back — with make-before-break,
+    /// those sent during QEMU's downtime wait in the arriving VM's tap and are answered
+    /// after it resumes, a third of a second later under TCG: they are left out.
+    static let inFlight = 1.0
 
     /// The line for `observation`, the hop just completed, its probes from `prober`.
     mutating func line<Host: MigrationHost>(_ observation: MigrationObservation<Host>, prober: ProbeRun?) async -> String {
