@@ -77,7 +77,7 @@ struct ProbeOptions {
         FileHandle.standardError.write(Data("""
         usage:
           glm-tunnel-probe tunnel --local ADDR [--name glm0] [--mtu N] [--offload on|off] [--implementation user-space|ebpf]
-                 [--route PREFIX=PEER[,bare|tlv|gre|gre:KEY]]... [--anchored PREFIX=PEER[,...]]...
+                 [--route PREFIX=PEER[,bare|tlv|gre|gre:KEY]]... [--anchored PREFIX=PEER[,...]]... [--prepare PREFIX=PEER[,...]]...
                  [--os-routes] [--proxy-arp IF] [--policy SOURCE=TABLE] [--counters FILE]
           glm-tunnel-probe route-changes --local ADDR [--name glmbench0] [--implementation user-space|ebpf] [--routes N]
           glm-tunnel-probe send --from ADDR --to ADDR [--port 5437] --inner-source ADDR

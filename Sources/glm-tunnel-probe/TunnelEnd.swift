@@ -51,6 +51,9 @@ struct TunnelEnd {
             try tunnel.startSynchronously()
             let device = tunnel.interfaceName
             for route in routes { try tunnel.installSynchronously(route) }
+            for text in options.all("--prepare") {
+                tunnel.prepareSynchronously(try Self.route(text, role: .remote))
+            }
             if options.has("--os-routes") {
                 try configurator.apply(routes.filter { $0.role == .remote }.map {
                     .route(to: $0.address, prefixLength: $0.prefixLength, device: device)
@@ -185,6 +188,19 @@ enum TunnelEndDevice {
         case .userSpace(let tunnel): try tunnel.installSynchronously(route)
         case .ebpf(let tunnel): try tunnel.installSynchronously(route)
         }
+    }
+
+    /// A preparation (make-before-break), from outside Swift concurrency.
+    func prepareSynchronously(_ route: TunnelRoute) {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            switch self {
+            case .userSpace(let tunnel): await tunnel.prepare(route)
+            case .ebpf(let tunnel): await tunnel.prepare(route)
+            }
+            done.signal()
+        }
+        done.wait()
     }
 
     func removeSynchronously(_ address: IPv4Address) {

@@ -141,6 +141,53 @@ struct DataPlaneNamespaceTests {
         }
     }
 
+    /// Make-before-break at the home end: while a second site prepares for the VM, every
+    /// packet for it goes to both sites — in eBPF by a clone of the framed packet, in
+    /// another framing than the route's. The second site is the stranger's address on
+    /// the site's WAN interface; a capture there counts the copies.
+    @Test("a prepared site gets a copy of the VM's traffic", arguments: ["user-space", "ebpf"])
+    func preparedSiteGetsACopy(implementation: String) throws {
+        guard let tools = TestEnvironment.labTools(for: "the data-plane tests") else { return }
+        guard let tcpdump = TestEnvironment.tool("tcpdump") else {
+            _ = TestEnvironment.require(false, "tcpdump is not installed (scripts/install-deps.sh)")
+            return
+        }
+        let lab = try DataPlaneLab(ip: tools.ip)
+        defer { lab.remove() }
+        let homeCounters = lab.file("home.json")
+        let homeEnd = try lab.spawn(lab.home, [tools.probe, "tunnel", "--local", "198.18.0.2", "--implementation", implementation,
+                                               "--route", "10.10.0.50/32=198.18.1.2", "--prepare", "10.10.0.50/32=198.18.0.99,gre:9",
+                                               "--os-routes", "--proxy-arp", "br-home", "--counters", homeCounters])
+        let siteEnd = try lab.spawn(lab.site, [tools.probe, "tunnel", "--local", "198.18.1.2", "--implementation", implementation,
+                                               "--route", "10.10.0.0/24=198.18.0.2", "--policy", "10.10.0.50=100",
+                                               "--counters", lab.file("site.json")])
+        defer {
+            homeEnd.kill()
+            siteEnd.kill()
+        }
+        try #require(eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: homeCounters) },
+                     "home end: \(homeEnd.standardError)")
+        // The copy's peer resolved first, as a site that prepares has signalled already.
+        _ = try lab.run(lab.home, [tools.ping, "-c", "1", "-W", "2", "198.18.0.99"])
+        let listener = try lab.spawn(lab.site, [tcpdump, "-n", "-l", "-i", "wan0", "udp and dst host 198.18.0.99 and dst port 5437"])
+        defer { listener.kill() }
+        Thread.sleep(forTimeInterval: 1)
+        let ping = try lab.run(lab.cn, [tools.ping, "-c", "5", "-i", "0.2", "-W", "2", "10.10.0.50"])
+        #expect(ping.succeeded && ping.standardOutput.contains(" 0% packet loss"), "\(ping.standardOutput)")
+        let copied = eventually(timeout: .seconds(3)) {
+            listener.standardOutput.split(separator: "\n").count >= 5
+        }
+        #expect(copied, "copies seen at the prepared site: \(listener.standardOutput)")
+        if implementation == "ebpf" {
+            let cloned = eventually(timeout: .seconds(3)) {
+                guard let counters = ProbeCounters(file: homeCounters) else { return false }
+                // Five requests, each to two peers, by the programs; nothing left to user space.
+                return counters["kernelPacketsOut"] >= 10 && counters["passedOut"] == 0
+            }
+            #expect(cloned, "\(ProbeCounters(file: homeCounters)?.values ?? [:])")
+        }
+    }
+
     /// The eBPF end killed with SIGKILL leaves its WAN filter (the TUN and its own filter
     /// go with the process); the next start finds it by GLM's handle, replaces it, carries
     /// traffic, and its stop removes filter and qdisc alike.
