@@ -322,6 +322,7 @@ let package = Package(
         .testTarget(
             name: "AgentRuntimeTests",
             dependencies: ["AgentRuntime", "EBPFDataPlane", "GLMControl", "GLMWire", "LabSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // The real daemons, as operators run them, in the namespace lab.

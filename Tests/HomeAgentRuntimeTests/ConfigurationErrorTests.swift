@@ -91,6 +91,8 @@ private let badFiles: [BadFile] = [
             "'revocation-maximum-transmissions' must be from 1 to 20, not 0"),
     BadFile("a tunnel MTU below 576", appending: "tunnel: { mtu: 100 }", line: 12, "'mtu' must be from 576 to 9000 octets"),
     BadFile("port 0", appending: "port: 0", line: 12, "'port' must be from 1 to 65535, not 0"),
+    BadFile("an unknown tunnel implementation", appending: "tunnel:\n  implementation: kernel", line: 13,
+            "'implementation' must be one of auto, ebpf, user-space, not 'kernel'"),
     BadFile("the tunnel on the signaling port", appending: "tunnel: { port: 5436 }", line: 12,
             "the tunnel port and the signaling port are both 5436"),
     BadFile("an interface name too long for Linux", replacing: [2: "home-interface: a-very-long-bridge-name"], line: 2,

@@ -17,7 +17,7 @@ struct ConfigurationTests {
             address: 198.18.0.2
             port: 6436
             home-interface: br-home
-            tunnel: { interface: glm7, port: 6437, mtu: 1380 }
+            tunnel: { interface: glm7, port: 6437, mtu: 1380, implementation: user-space }
             database: state/bindings.sqlite
             control-socket: /run/glm/test.sock
             metrics: 0.0.0.0:9500
@@ -52,6 +52,7 @@ struct ConfigurationTests {
         #expect(configuration.tunnelInterface == "glm7")
         #expect(configuration.tunnelPort == 6437)
         #expect(configuration.tunnelMTU == 1380)
+        #expect(configuration.tunnelImplementation == .userSpace)
         #expect(configuration.database == directory.path + "/state/bindings.sqlite")
         #expect(configuration.controlSocket == "/run/glm/test.sock")
         #expect(configuration.metrics == .init(host: "0.0.0.0", port: 9500))
@@ -94,6 +95,7 @@ struct ConfigurationTests {
         #expect(configuration.tunnelPort == 5437)
         #expect(configuration.tunnelInterface == "glm0")
         #expect(configuration.tunnelMTU == 1400)
+        #expect(configuration.tunnelImplementation == .auto)
         #expect(configuration.database == "/var/lib/glm/home-agent.sqlite")
         #expect(configuration.controlSocket == "/run/glm/home-agent.sock")
         #expect(configuration.metrics == .init(host: "127.0.0.1", port: 9436))
