@@ -28,7 +28,12 @@ extension HomeAgentNotice {
             return ControlEvent(time: now, kind: .preparation, vm: "\(preparation.site.vm)", peer: preparation.siteName,
                                 detail: "preparation at \(preparation.siteName) ended: \(end.rawValue)")
         case .registrationRefused(let status, let vm, let site, let reason):
-            return ControlEvent(time: now, kind: .refused, vm: vm.map { "\($0)" }, peer: site,
+            // A VM is its MAC, as in every other event; another identifier as the wire says it.
+            let named = vm.map { identifier in
+                if case .eui48(let mac) = identifier { return "\(mac)" }
+                return "\(identifier)"
+            }
+            return ControlEvent(time: now, kind: .refused, vm: named, peer: site,
                                 detail: "registration refused \(status): \(reason)")
         case .unauthenticated(let from, let verdict):
             return ControlEvent(time: now, kind: .refused, peer: siteName(from) ?? "\(from)",
