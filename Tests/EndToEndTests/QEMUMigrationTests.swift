@@ -65,14 +65,26 @@ struct QEMUMigrationTests {
 
         let records = result.report.migrations
         try #require(records.count == 4)
-        // A line per hop as it completed, numbered, with its figures; its lost probes no
-        // more than the report's (probes still in flight are left out of the line).
+        // A line per hop as it completed, numbered, with its figures, seen over the hop's
+        // first part (the report's runs on to the next hop): its lost probes and its gap no
+        // more than the report's; the gap there, and a gap of QEMU's downtime whole (the
+        // line waits for the probes after the resume).
         let progress = lines.all.filter { $0.hasPrefix("[") }
         #expect(progress.count == 4, "\(lines.all)")
         for (index, (line, record)) in zip(progress, records).enumerated() {
             #expect(line.hasPrefix("[\(index + 1)/4] \(record.hop) \(record.mode): gap "), "\(line)")
-            let lost = line.split(separator: " ").firstIndex(of: "lost").map { Int(line.split(separator: " ")[$0 + 1]) ?? -1 } ?? -1
+            let words = line.split(separator: " ")
+            let lost = words.firstIndex(of: "lost").map { Int(words[$0 + 1]) ?? -1 } ?? -1
             #expect(lost >= 0 && lost <= record.probes.lost, "\(line) against \(record.probes.lost) lost in the report")
+            let gap = words.firstIndex(of: "gap").flatMap { Double(words[$0 + 1]) }
+            if let reported = record.trafficGapMilliseconds {
+                let tolerance = max(0.1, reported * 0.01)
+                let seen = try #require(gap, "\(line): no gap, against \(reported) ms in the report")
+                #expect(seen <= reported + tolerance, "\(line) against a traffic gap of \(reported) ms in the report")
+                if reported >= 50 {
+                    #expect(seen >= reported - tolerance, "\(line) against a traffic gap of \(reported) ms in the report")
+                }
+            }
         }
         for away in records where away.to == "site-a" {
             #expect(away.timeline.updateSent != nil && away.timeline.acknowledgementReceived != nil && away.timeline.homeAgentSwitched != nil)

@@ -20,11 +20,19 @@ struct HopProgress {
     /// those sent during QEMU's downtime wait in the arriving VM's tap and are answered
     /// after it resumes, a third of a second later under TCG: they are left out.
     static let inFlight = 1.0
+    /// How much of the time after the resume the line must see, past ``inFlight``: the
+    /// first probes answered there end the traffic gap.
+    static let afterResume = 0.25
 
     /// The line for `observation`, the hop just completed, its probes from `prober`.
     mutating func line<Host: MigrationHost>(_ observation: MigrationObservation<Host>, prober: ProbeRun?) async -> String {
         done += 1
         let prefix = "[\(done)/\(total)]"
+        // A short settle (the tests') would cut the hop off inside its gap: wait until the
+        // probes after the resume are in.
+        let complete = (observation.resumed ?? observation.started) + Self.inFlight + Self.afterResume
+        let wait = complete - Date().timeIntervalSince1970
+        if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         guard let prober, let log = try? await prober.snapshot() else {
             return "\(prefix) \(observation.from.hostName) → \(observation.to.hostName) \(observation.mode): "
                 + "QEMU downtime \(LabReport.milliseconds(observation.downtimeMilliseconds)); no probes to show"
