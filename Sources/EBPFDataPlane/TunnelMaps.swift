@@ -8,6 +8,9 @@ import GLMWire
 /// The programs' maps (layouts in `Programs/tunnel.h`): this end's settings, the four
 /// route tries, the local deliveries, and the per-CPU counters.
 struct TunnelMaps: Sendable {
+    /// How many prefixes each route trie holds, and local deliveries the hash.
+    static let routeCapacity = Int(GLM_MAX_ROUTES)
+
     let settings: Int32
     let remote: Int32
     let anchored: Int32
@@ -39,6 +42,15 @@ struct TunnelMaps: Sendable {
         var value = value
         let result = bpf_map_update_elem(settings, &key, &value, UInt64(BPF_ANY))
         guard result == 0 else { throw DataPlaneError(.kernelProgram, systemError: -result, "writing the tunnel programs' settings") }
+    }
+
+    /// Whether the settings the programs read have them leave every packet to user space.
+    func readPassAll() throws(DataPlaneError) -> Bool {
+        var key: UInt32 = 0
+        var value = glm_settings()
+        let result = bpf_map_lookup_elem(settings, &key, &value)
+        guard result == 0 else { throw DataPlaneError(.kernelProgram, systemError: -result, "reading the tunnel programs' settings") }
+        return value.flags & UInt16(GLM_PASS_ALL) != 0
     }
 
     /// The trie a route of `kind` lives in.

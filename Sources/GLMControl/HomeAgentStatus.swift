@@ -49,10 +49,12 @@ public struct HomeAgentStatus: Codable, Hashable, Sendable {
     public var preparations: Int
     public var sites: [Site]
     public var tunnel: TrafficTotals?
+    /// What moves the tunnelled packets; nil without a data plane (or on a standby).
+    public var dataPlane: DataPlaneStatus?
     public var cluster: ClusterStatus?
 
     public init(version: String, site: String, address: String, restartCounter: UInt32?, serving: Bool, bindings: Int,
-                preparations: Int, sites: [Site], tunnel: TrafficTotals?, cluster: ClusterStatus?) {
+                preparations: Int, sites: [Site], tunnel: TrafficTotals?, dataPlane: DataPlaneStatus? = nil, cluster: ClusterStatus?) {
         self.version = version
         self.site = site
         self.address = address
@@ -62,6 +64,7 @@ public struct HomeAgentStatus: Codable, Hashable, Sendable {
         self.preparations = preparations
         self.sites = sites
         self.tunnel = tunnel
+        self.dataPlane = dataPlane
         self.cluster = cluster
     }
 }

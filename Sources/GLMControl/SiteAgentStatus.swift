@@ -50,13 +50,17 @@ public struct SiteAgentStatus: Codable, Hashable, Sendable {
     public var homeAgents: [HomeAgent]
     public var vms: [VM]
     public var tunnel: TrafficTotals?
+    /// What moves the tunnelled packets; nil without a data plane.
+    public var dataPlane: DataPlaneStatus?
 
-    public init(version: String, address: String, draining: Bool, homeAgents: [HomeAgent], vms: [VM], tunnel: TrafficTotals?) {
+    public init(version: String, address: String, draining: Bool, homeAgents: [HomeAgent], vms: [VM], tunnel: TrafficTotals?,
+                dataPlane: DataPlaneStatus? = nil) {
         self.version = version
         self.address = address
         self.draining = draining
         self.homeAgents = homeAgents
         self.vms = vms
         self.tunnel = tunnel
+        self.dataPlane = dataPlane
     }
 }

@@ -60,14 +60,14 @@ public struct HomeAgentRuntime: Sendable {
         let clusterMember = member
         services.append(ControlService(path: configuration.controlSocket, logger: logger) { request in
             await HomeAgentControl.answer(request, daemon: slot.daemon, member: clusterMember,
-                                          tunnel: dataPlane ? tunnels.counters : nil)
+                                          tunnel: dataPlane ? tunnels.counters : nil, dataPlane: tunnels.current?.dataPlaneStatus)
         })
         if dataPlane {
             services.append(HomeLANWatcher.service(interface: configuration.homeInterface, slot: slot, logger: logger))
         }
         if let metrics = configuration.metrics {
             services.append(MetricsService(host: metrics.host, port: Int(metrics.port), registry: registry,
-                                           tunnel: dataPlane ? TunnelMetrics(implementation: { tunnels.current?.implementation }) { tunnels.counters } : nil, logger: logger))
+                                           tunnel: dataPlane ? TunnelMetrics(dataPlane: { tunnels.current?.dataPlaneStatus }) { tunnels.counters } : nil, logger: logger))
         }
         return HomeAgentRuntime(daemon: daemon, member: member, services: services)
     }
@@ -78,7 +78,7 @@ public struct HomeAgentRuntime: Sendable {
 /// cluster's view; `notify` and `revoke` need the serving one.
 public enum HomeAgentControl {
     public static func answer(_ request: ControlRequest, daemon: HomeAgentDaemon?, member: ClusterMember? = nil,
-                              tunnel: TunnelCounters? = nil) async -> ControlReply {
+                              tunnel: TunnelCounters? = nil, dataPlane: DataPlaneStatus? = nil) async -> ControlReply {
         switch request.request {
         case .cluster:
             guard let member else { return .failure("this home agent is not a cluster member (store: sqlite)") }
@@ -121,7 +121,7 @@ public enum HomeAgentControl {
         case .preparations:
             return .encoding(BindingReport.entries(await daemon.preparations()))
         case .status:
-            return .encoding(await daemon.status(tunnel: tunnel, cluster: await member?.status()))
+            return .encoding(await daemon.status(tunnel: tunnel, dataPlane: dataPlane, cluster: await member?.status()))
         case .cluster, .watch, .drain, .undrain:
             return .failure("\(request.request.rawValue) is not a request a serving home agent takes")
         }

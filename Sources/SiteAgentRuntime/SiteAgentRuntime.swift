@@ -34,7 +34,7 @@ public struct SiteAgentRuntime: Sendable {
             plane = UserSpaceSiteDataPlane(tunnel: tunnel, defaultBridge: configuration.bridges[0], mtu: configuration.tunnelMTU,
                                            redirect: redirect, pinned: configuration.foreignVMHints,
                                            configurator: configurator, logger: logger)
-            tunnelMetrics = TunnelMetrics(implementation: { tunnel.implementation }) { tunnel.counters }
+            tunnelMetrics = TunnelMetrics(dataPlane: { tunnel.dataPlaneStatus }) { tunnel.counters }
         }
         return start(configuration: configuration, configurationPath: configurationPath, dataPlane: plane,
                      tunnelMetrics: tunnelMetrics, logger: logger)
@@ -70,7 +70,7 @@ public struct SiteAgentRuntime: Sendable {
             SiteAgentService(daemon: daemon, configurationPath: configurationPath, logger: logger),
             ControlService(path: configuration.controlSocket, logger: logger) { request in
                 await SiteAgentControl.answer(request, daemon: daemon, bridges: configuration.bridges,
-                                              tunnel: tunnelMetrics?.current)
+                                              tunnel: tunnelMetrics?.current, dataPlane: tunnelMetrics?.dataPlane)
             },
         ]
         let uplinkAnnounces = Counter(label: "glm_site_uplink_announces_ignored_total")

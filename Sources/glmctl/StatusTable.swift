@@ -11,7 +11,7 @@ enum StatusTable {
             let owner = cluster.serving ? "this member serves" : "\(cluster.owner ?? "nobody") serves"
             text += "cluster \(cluster.cluster), member \(cluster.member): \(owner); etcd \(cluster.etcdReachable ? "reachable" : "UNREACHABLE")\n"
         }
-        if let tunnel = status.tunnel { text += traffic(tunnel) }
+        if let tunnel = status.tunnel { text += traffic(tunnel, status.dataPlane) }
         guard !status.sites.isEmpty else { return text }
         var lines = [["SITE", "STATE", "VMS", "TRAFFIC OUT / IN", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS", "LAST REFUSAL"]]
         for site in status.sites {
@@ -27,7 +27,7 @@ enum StatusTable {
         let served = status.vms.filter { $0.state == "served" }.count
         var text = "site agent \(status.address) (glm \(status.version)): \(served) VMs served, \(status.vms.count) known"
         text += status.draining ? "; DRAINING: arrivals refused\n" : "\n"
-        if let tunnel = status.tunnel { text += traffic(tunnel) }
+        if let tunnel = status.tunnel { text += traffic(tunnel, status.dataPlane) }
         var lines = [["HOME AGENT", "ADDRESS", "STATE", "VMS", "TRAFFIC OUT / IN", "LAST HEARTBEAT", "RTT", "RESTART", "REFUSALS",
                       "LAST REFUSAL"]]
         for homeAgent in status.homeAgents {
@@ -57,8 +57,12 @@ enum StatusTable {
                 health.restartCounter.map(String.init) ?? "-", "\(health.refusals)", String(refusal.prefix(60))]
     }
 
-    private static func traffic(_ tunnel: TrafficTotals) -> String {
-        "tunnel: out \(tunnel.packetsOut) packets (\(Columns.bytes(tunnel.bytesOut))), "
+    private static func traffic(_ tunnel: TrafficTotals, _ plane: DataPlaneStatus?) -> String {
+        let implementation = plane.map { plane in
+            plane.passingAllToUserSpace ? " (\(plane.implementation), PASSING ALL TO USER SPACE: the kernel refused a map update)"
+                                         : " (\(plane.implementation))"
+        } ?? ""
+        return "tunnel\(implementation): out \(tunnel.packetsOut) packets (\(Columns.bytes(tunnel.bytesOut))), "
             + "in \(tunnel.packetsIn) packets (\(Columns.bytes(tunnel.bytesIn))), dropped \(tunnel.dropped ?? 0)\n"
     }
 }

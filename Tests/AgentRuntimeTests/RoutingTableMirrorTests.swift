@@ -78,6 +78,38 @@ struct RoutingTableMirrorTests {
         }
         #expect(!mirror.isDegraded)
     }
+
+    @Test("a route the kernel refuses (the trie is full) sends every packet to user space until the maps are whole again")
+    func fullTriePassesAll() throws {
+        guard TestEnvironment.require(TestEnvironment.isRoot, "loading eBPF programs needs root") else { return }
+        let program = try TunnelProgram()
+        defer { program.close() }
+        let mirror = RoutingTableMirror(maps: program.maps, logger: Logger(label: "glm.test"))
+        let peer = IPv4Address(198, 18, 2, 2)
+        func host(_ index: Int) -> IPv4Address { IPv4Address(10, UInt8(index >> 16), UInt8((index >> 8) & 0xff), UInt8(index & 0xff)) }
+
+        // As many host routes as the remote trie holds: all written, the programs decide.
+        let capacity = TunnelMaps.routeCapacity
+        var table = TunnelRoutingTable((0..<capacity).map { TunnelRoute(address: host($0), peer: peer) })
+        mirror.mirror(table, .everything)
+        #expect(!mirror.isDegraded)
+        #expect(try !program.maps.readPassAll())
+        #expect(program.maps.contents().remote.count == capacity)
+
+        // One more: the kernel refuses it, and the programs leave everything to user space.
+        let extra = TunnelRoute(address: host(capacity), peer: peer)
+        table.insert(extra)
+        mirror.mirror(table, .prefix(extra.address, 32))
+        #expect(mirror.isDegraded)
+        #expect(try program.maps.readPassAll())
+
+        // One route goes: the next change empties the maps and writes the table whole.
+        table.remove(host(0), prefixLength: 32)
+        mirror.mirror(table, .prefix(host(0), 32))
+        #expect(!mirror.isDegraded)
+        #expect(try !program.maps.readPassAll())
+        Self.expectEqual(program.maps.contents(), table.entries, after: "the table fits again")
+    }
 }
 
 /// A small seeded generator, so that a failing run can be repeated.

@@ -28,7 +28,7 @@ struct OperatorToolLabTests {
         defer { topology.remove() }
         let started = ContinuousClock.now
         let agents = try await LabAgents(topology: topology, programs: tools.programs, vms: Self.vms,
-                                         expectedRoundTrip: .milliseconds(6), heartbeat: Self.heartbeat)
+                                         expectedRoundTrip: .milliseconds(6), heartbeat: Self.heartbeat, tunnelImplementation: "ebpf")
         let home = agents.homeAgentSocket
         let watch = try topology.spawn(topology.home, [glmctl, "watch", "--json", "--socket", home])
         defer { watch.kill() }
@@ -90,10 +90,14 @@ struct OperatorToolLabTests {
         #expect(siteBAtHome.health.refusals >= 1 && siteBAtHome.health.lastRefusal != nil, "\(siteBAtHome)")
         #expect(table.standardOutput.contains("site-a") && table.standardOutput.contains("DOWN")
                 && table.standardOutput.contains("REFUSED"), "\(table.standardOutput)")
+        // What moves the tunnelled packets, in the answer and the table.
+        #expect(status?.dataPlane == DataPlaneStatus(implementation: "ebpf"), "\(String(describing: status?.dataPlane))")
+        #expect(table.standardOutput.contains("tunnel (ebpf): out"), "\(table.standardOutput)")
         let atSiteC = try await ProgramRun.run(glmctl, ["status", "--socket", agents.siteAgentSocket(3)])
         print("glmctl status at site C's agent:\n\(atSiteC.standardOutput)")
         #expect(atSiteC.status == 0 && atSiteC.standardOutput.contains("up"), "\(atSiteC.standardOutput)")
         let siteCView: SiteAgentStatus = try await ControlClient(path: agents.siteAgentSocket(3)).call(.status)
+        #expect(siteCView.dataPlane == DataPlaneStatus(implementation: "ebpf"), "\(String(describing: siteCView.dataPlane))")
         let homeTraffic = try #require(siteCView.homeAgents.first?.traffic)
         #expect(homeTraffic.packetsIn >= 10 && homeTraffic.packetsOut >= 10, "\(siteCView.homeAgents)")
 
@@ -134,7 +138,7 @@ struct OperatorToolLabTests {
         print("glmctl watch at the home agent: \(events.count) events\n" + events.map { "  \($0.kind.rawValue) \($0.vm ?? "") \($0.peer ?? ""): \($0.detail)" }.joined(separator: "\n"))
         let kinds = { (kind: ControlEvent.Kind) in events.filter { $0.kind == kind } }
         #expect(Set(kinds(.registered).compactMap(\.vm)) == [Self.vms[0].mac, Self.vms[1].mac], "\(events)")
-        #expect(kinds(.refused).contains { $0.peer == "site-b" }, "\(events)")
+        #expect(kinds(.refused).contains { $0.peer == "site-b" && $0.vm == Self.vms[2].mac }, "a refusal names its VM by its MAC: \(events)")
         #expect(kinds(.peer).contains { $0.peer == "site-a" && $0.detail.contains("does not answer") }, "\(events)")
         #expect(kinds(.removed).contains { $0.vm == Self.vms[1].mac && $0.detail.contains("administrative") }, "\(events)")
         #expect(kinds(.registered).contains { $0.vm == Self.vms[1].mac && $0.peer == "site-c" }, "\(events)")

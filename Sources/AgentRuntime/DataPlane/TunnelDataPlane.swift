@@ -1,3 +1,4 @@
+import GLMControl
 import GLMWire
 
 /// The data plane an agent drives: a tunnel device whose routing table says which
@@ -35,9 +36,19 @@ public protocol TunnelDataPlane: AnyObject, Sendable {
     var counters: TunnelCounters { get }
     /// What moves the packets, for logs, status and metrics: `user-space` or `ebpf`.
     var implementation: String { get }
+    /// True while the eBPF programs leave every packet to the user-space path (the kernel
+    /// refused a map update); always false in user space.
+    var isDegraded: Bool { get }
 }
 
 extension TunnelDataPlane {
+    public var isDegraded: Bool { false }
+
+    /// What moves the packets now, as `status` says it.
+    public var dataPlaneStatus: DataPlaneStatus {
+        DataPlaneStatus(implementation: implementation, passingAllToUserSpace: isDegraded)
+    }
+
     /// Removes the host route for `address`.
     public func remove(_ address: IPv4Address) async throws {
         try await remove(address, prefixLength: 32)

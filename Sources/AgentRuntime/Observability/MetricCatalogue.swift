@@ -16,6 +16,7 @@ public enum MetricCatalogue {
         "glm_tunnel_dropped_total": "Tunnel datagrams dropped, by reason (no_route, spoofed, malformed, key_mismatch, transmit_failed).",
         "glm_tunnel_ebpf_passed_total": "Packets the eBPF tunnel programs left to the user-space path, by direction: out from the tunnel device, in from the WAN.",
         "glm_tunnel_ebpf": "1 while the eBPF tunnel programs move the tunnelled packets, 0 while the user-space tunnel does.",
+        "glm_tunnel_ebpf_pass_all": "1 while the eBPF tunnel programs leave every packet to the user-space path because the kernel refused a map update.",
 
         // The home agent.
         "glm_home_bindings": "Bindings in the cache.",

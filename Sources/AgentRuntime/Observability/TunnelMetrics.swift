@@ -1,10 +1,13 @@
+import GLMControl
 import Metrics
 import Synchronization
 
 /// Exports a tunnel's counters as Prometheus counters: `glm_tunnel_packets_total` and
 /// `glm_tunnel_bytes_total` by direction, `glm_tunnel_dropped_total` by reason,
 /// `glm_tunnel_ebpf_passed_total` by direction (what the eBPF programs left to the
-/// user-space path); and `glm_tunnel_ebpf`, 1 while the eBPF programs move the packets.
+/// user-space path); `glm_tunnel_ebpf`, 1 while the eBPF programs move the packets; and
+/// `glm_tunnel_ebpf_pass_all`, 1 while they leave every packet to the user-space path
+/// (the kernel refused a map update).
 ///
 /// The tunnel keeps its own totals; ``sample()`` adds what changed since the last call,
 /// so calling it at every scrape keeps the exported counters exact.
@@ -18,19 +21,23 @@ public final class TunnelMetrics: Sendable {
     private let passedOut = Counter(label: "glm_tunnel_ebpf_passed_total", dimensions: [("direction", "out")])
     private let passedIn = Counter(label: "glm_tunnel_ebpf_passed_total", dimensions: [("direction", "in")])
     private let ebpf = Gauge(label: "glm_tunnel_ebpf")
-    private let implementation: @Sendable () -> String?
+    private let passAll = Gauge(label: "glm_tunnel_ebpf_pass_all")
+    private let readDataPlane: @Sendable () -> DataPlaneStatus?
     private let dropped: [(TunnelDropReason, Counter)]
 
-    /// - Parameter implementation: what moves the packets now (``TunnelDataPlane/implementation``),
+    /// - Parameter dataPlane: what moves the packets now (``TunnelDataPlane/dataPlaneStatus``),
     ///   nil while no data plane runs.
-    public init(implementation: @escaping @Sendable () -> String? = { nil }, read: @escaping @Sendable () -> TunnelCounters) {
+    public init(dataPlane: @escaping @Sendable () -> DataPlaneStatus? = { nil }, read: @escaping @Sendable () -> TunnelCounters) {
         self.read = read
-        self.implementation = implementation
+        self.readDataPlane = dataPlane
         dropped = TunnelDropReason.allCases.map { ($0, Counter(label: "glm_tunnel_dropped_total", dimensions: [("reason", $0.rawValue)])) }
     }
 
     /// The tunnel's totals now.
     public var current: TunnelCounters { read() }
+
+    /// What moves the packets now; nil while no data plane runs.
+    public var dataPlane: DataPlaneStatus? { readDataPlane() }
 
     public func sample() {
         let now = read()
@@ -48,6 +55,9 @@ public final class TunnelMetrics: Sendable {
         }
         passedOut.increment(by: delta(now.passedToUserSpaceOut, before.passedToUserSpaceOut))
         passedIn.increment(by: delta(now.passedToUserSpaceIn, before.passedToUserSpaceIn))
-        ebpf.record(implementation() == "ebpf" ? 1 : 0)
+        let plane = readDataPlane()
+        let passingAll = plane?.passingAllToUserSpace ?? false
+        ebpf.record(plane?.implementation == "ebpf" && !passingAll ? 1 : 0)
+        passAll.record(passingAll ? 1 : 0)
     }
 }

@@ -5,8 +5,8 @@ import HomeAgentCore
 
 extension HomeAgentDaemon {
     /// What `glmctl status` shows of this agent and every configured site.
-    /// `tunnel`: the data plane's counters, nil without one.
-    public func status(tunnel: TunnelCounters?, cluster: ClusterStatus?, now: Double = Date().timeIntervalSince1970) -> HomeAgentStatus {
+    /// `tunnel`: the data plane's counters, nil without one; `dataPlane`: what moves its packets.
+    public func status(tunnel: TunnelCounters?, dataPlane: DataPlaneStatus? = nil, cluster: ClusterStatus?, now: Double = Date().timeIntervalSince1970) -> HomeAgentStatus {
         let vmsBySite = Dictionary(grouping: core.bindings.values, by: \.siteName).mapValues(\.count)
         let vmsByHost = Dictionary(grouping: core.bindings.values, by: \.siteAddress).mapValues(\.count)
         let hostsBySite = Dictionary(grouping: core.heartbeatedHosts, by: \.site)
@@ -29,6 +29,6 @@ extension HomeAgentDaemon {
         }
         return HomeAgentStatus(version: GLMVersion.current, site: core.policy.homeSite?.name ?? "", address: "\(core.policy.address)",
                                restartCounter: core.restartCounter, serving: true, bindings: core.bindings.count,
-                               preparations: core.preparations.count, sites: sites, tunnel: tunnel.map(TrafficTotals.init), cluster: cluster)
+                               preparations: core.preparations.count, sites: sites, tunnel: tunnel.map(TrafficTotals.init), dataPlane: dataPlane, cluster: cluster)
     }
 }

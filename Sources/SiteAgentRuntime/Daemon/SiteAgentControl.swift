@@ -17,10 +17,10 @@ import SiteAgentCore
 /// * `watch` — the agent's events as they happen.
 public enum SiteAgentControl {
     public static func answer(_ request: ControlRequest, daemon: SiteAgentDaemon, bridges: [String] = [],
-                              tunnel: TunnelCounters? = nil) async -> ControlReply {
+                              tunnel: TunnelCounters? = nil, dataPlane: DataPlaneStatus? = nil) async -> ControlReply {
         switch request.request {
         case .status:
-            return .encoding(await daemon.status(tunnel: tunnel))
+            return .encoding(await daemon.status(tunnel: tunnel, dataPlane: dataPlane))
         case .watch:
             return .events(daemon.events.subscribe())
         case .drain, .undrain:

@@ -6,8 +6,8 @@ import SiteAgentCore
 
 extension SiteAgentDaemon {
     /// What `glmctl status` shows of this agent, every configured home agent and every VM.
-    /// `tunnel`: the data plane's counters, nil without one.
-    public func status(tunnel: TunnelCounters?, now: Double = Date().timeIntervalSince1970) -> SiteAgentStatus {
+    /// `tunnel`: the data plane's counters, nil without one; `dataPlane`: what moves its packets.
+    public func status(tunnel: TunnelCounters?, dataPlane: DataPlaneStatus? = nil, now: Double = Date().timeIntervalSince1970) -> SiteAgentStatus {
         let anchors = Dictionary(grouping: core.states.keys.compactMap { core.anchor(of: $0)?.name }, by: { $0 }).mapValues(\.count)
         let homeAgents = core.homeAgentHeartbeats.map { peer in
             let health = ledger.health(of: peer.name, reachable: peer.reachable, lastHeartbeat: peer.lastResponse,
@@ -16,7 +16,8 @@ extension SiteAgentDaemon {
                                              traffic: tunnel.map { TrafficTotals($0.peers[peer.address] ?? PeerTraffic()) })
         }
         return SiteAgentStatus(version: GLMVersion.current, address: "\(core.policy.address)", draining: draining,
-                               homeAgents: homeAgents, vms: vmStatuses(), tunnel: tunnel.map(TrafficTotals.init))
+                               homeAgents: homeAgents, vms: vmStatuses(), tunnel: tunnel.map(TrafficTotals.init),
+                               dataPlane: dataPlane)
     }
 
     /// Every VM known here with its state, in MAC order.
