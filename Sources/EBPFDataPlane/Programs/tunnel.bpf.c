@@ -86,7 +86,7 @@ static __always_inline void count(__u32 counter, __u64 amount)
         *value += amount;
 }
 
-static __always_inline void count_peer(__u32 peer, __u64 bytes, int sent)
+static __always_inline void count_peer(__u32 peer, __u32 packets, __u64 bytes, int sent)
 {
     struct glm_peer_traffic *traffic = bpf_map_lookup_elem(&glm_peers, &peer);
     if (!traffic) {
@@ -97,12 +97,46 @@ static __always_inline void count_peer(__u32 peer, __u64 bytes, int sent)
             return;
     }
     if (sent) {
-        traffic->packets_out += 1;
+        traffic->packets_out += packets;
         traffic->bytes_out += bytes;
     } else {
-        traffic->packets_in += 1;
+        traffic->packets_in += packets;
         traffic->bytes_in += bytes;
     }
+}
+
+/*
+ * A packet as the wire carries it, counted as the user-space tunnel counts: a
+ * super-packet (the kernel cuts it into gso_segs segments after it is framed, or a
+ * sender's kernel did before it was merged) is that many packets, each with a copy of
+ * the inner IPv4 and TCP or UDP headers at `offset`.
+ */
+struct wire_count {
+    __u32 packets;
+    __u32 bytes;
+};
+
+static __always_inline struct wire_count wire_count(struct __sk_buff *skb, __u32 offset, __u32 inner)
+{
+    struct wire_count wire = { .packets = 1, .bytes = inner };
+    __u32 segments = skb->gso_segs;
+    if (!skb->gso_size || segments < 2)
+        return wire;
+    __u8 header[2];
+    __u8 protocol;
+    if (bpf_skb_load_bytes(skb, offset, header, 1) || bpf_skb_load_bytes(skb, offset + 9, &protocol, 1))
+        return wire;
+    __u32 headers = (header[0] & 0x0f) * 4;
+    if (protocol == IPPROTO_TCP) {
+        if (bpf_skb_load_bytes(skb, offset + headers + 12, &header[1], 1))
+            return wire;
+        headers += (header[1] >> 4) * 4;
+    } else if (protocol == IPPROTO_UDP) {
+        headers += sizeof(struct udphdr);
+    }
+    wire.packets = segments;
+    wire.bytes = inner + (segments - 1) * headers;
+    return wire;
 }
 
 /* Outcomes of the encapsulation's steps besides a TC action. */
@@ -232,11 +266,11 @@ static __always_inline long make_room(struct __sk_buff *skb, const struct glm_ro
     }
 }
 
-static __always_inline void count_sent(__u32 peer, __u32 inner)
+static __always_inline void count_sent(__u32 peer, struct wire_count wire)
 {
-    count(GLM_PACKETS_OUT, 1);
-    count(GLM_BYTES_OUT, inner);
-    count_peer(peer, inner, 1);
+    count(GLM_PACKETS_OUT, wire.packets);
+    count(GLM_BYTES_OUT, wire.bytes);
+    count_peer(peer, wire.packets, wire.bytes, 1);
 }
 
 /*
@@ -249,6 +283,7 @@ static __noinline int encap_to_route(struct __sk_buff *skb, const struct glm_set
 {
     if (skb->gso_size && route->framing != GLM_FRAMING_BARE)
         return GLM_PASS;
+    struct wire_count wire = wire_count(skb, 0, inner);
     if (make_room(skb, route))
         return GLM_PASS;
     if (write_outer(skb, 0, settings, route, inner))
@@ -256,7 +291,7 @@ static __noinline int encap_to_route(struct __sk_buff *skb, const struct glm_set
     /* An Ethernet header of zeros in front: bpf_redirect_neigh fills it in. */
     if (bpf_skb_change_head(skb, ETH_HLEN, 0))
         return GLM_FAILED;
-    count_sent(route->peer, inner);
+    count_sent(route->peer, wire);
     return bpf_redirect_neigh(settings->wan_ifindex, 0, 0, 0);
 }
 
@@ -270,6 +305,7 @@ static __noinline int encap_with_copy(struct __sk_buff *skb, const struct glm_se
 {
     if (skb->gso_size)
         return GLM_PASS;
+    struct wire_count wire = { .packets = 1, .bytes = inner };
     struct bpf_fib_lookup neighbour = {};
     neighbour.family = 2; /* AF_INET */
     neighbour.ipv4_src = settings->local_address;
@@ -288,7 +324,7 @@ static __noinline int encap_with_copy(struct __sk_buff *skb, const struct glm_se
     if (bpf_skb_store_bytes(skb, 0, &ethernet, sizeof(ethernet), 0))
         return GLM_FAILED;
     if (bpf_clone_redirect(skb, neighbour.ifindex, 0) == 0)
-        count_sent(copy->peer, inner);
+        count_sent(copy->peer, wire);
     else
         count(GLM_DROPPED_TRANSMIT_FAILED, 1);
     if (!route)
@@ -299,7 +335,7 @@ static __noinline int encap_with_copy(struct __sk_buff *skb, const struct glm_se
         return GLM_FAILED;
     if (write_outer(skb, ETH_HLEN, settings, route, inner))
         return GLM_FAILED;
-    count_sent(route->peer, inner);
+    count_sent(route->peer, wire);
     return bpf_redirect_neigh(settings->wan_ifindex, 0, 0, 0);
 }
 
@@ -449,6 +485,14 @@ int glm_decap(struct __sk_buff *skb)
     /* Fragments are reassembled by the kernel for the socket. */
     if (ip->frag_off & bpf_htons(0x3fff))
         goto pass;
+    /* A header that fails its checksum: the kernel drops it, as it would for the socket. */
+    __u16 *words = (__u16 *)ip;
+    __u32 sum = 0;
+#pragma unroll
+    for (int i = 0; i < 10; i++)
+        sum += words[i];
+    if (fold(sum) != 0)
+        goto pass;
     __u32 payload = skb->len - ETH_HLEN - sizeof(struct iphdr) - sizeof(struct udphdr);
     if (bpf_ntohs(ip->tot_len) != skb->len - ETH_HLEN || bpf_ntohs(udp->len) != payload + sizeof(struct udphdr))
         goto pass;
@@ -503,8 +547,9 @@ int glm_decap(struct __sk_buff *skb)
     if (inner->version != 4 || inner->ihl < 5)
         goto pass;
     __u32 inner_length = payload - offset;
-    /* The inner packet's Total Length is the octets present; a run of datagrams is not one packet. */
-    if (bpf_ntohs(inner->tot_len) != inner_length)
+    /* The inner packet's Total Length is the octets present and holds its header; a run
+       of datagrams is not one packet. */
+    if (bpf_ntohs(inner->tot_len) != inner_length || inner->ihl * 4 > inner_length)
         goto pass;
 
     __u32 reason;
@@ -514,15 +559,16 @@ int glm_decap(struct __sk_buff *skb)
         return TC_ACT_SHOT;
     }
     __s32 outer = sizeof(struct iphdr) + sizeof(struct udphdr) + offset;
+    struct wire_count wire = wire_count(skb, ETH_HLEN + outer, inner_length);
     /* The inner MSS stays; kernels before 6.3 do not know the decapsulation flag. */
     if (bpf_skb_adjust_room(skb, -outer, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_DECAP_L3_IPV4)
         && bpf_skb_adjust_room(skb, -outer, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO)) {
         count(GLM_DROPPED_TRANSMIT_FAILED, 1);
         return TC_ACT_SHOT;
     }
-    count(GLM_PACKETS_IN, 1);
-    count(GLM_BYTES_IN, inner_length);
-    count_peer(sender, inner_length, 0);
+    count(GLM_PACKETS_IN, wire.packets);
+    count(GLM_BYTES_IN, wire.bytes);
+    count_peer(sender, wire.packets, wire.bytes, 0);
     return bpf_redirect(settings->tunnel_ifindex, BPF_F_INGRESS);
 
 pass:
