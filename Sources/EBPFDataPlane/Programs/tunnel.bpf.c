@@ -122,15 +122,14 @@ static __always_inline struct wire_count wire_count(struct __sk_buff *skb, __u32
     __u32 segments = skb->gso_segs;
     if (!skb->gso_size || segments < 2)
         return wire;
-    __u8 header[2];
-    __u8 protocol;
-    if (bpf_skb_load_bytes(skb, offset, header, 1) || bpf_skb_load_bytes(skb, offset + 9, &protocol, 1))
+    __u8 version_ihl, protocol, data_offset;
+    if (bpf_skb_load_bytes(skb, offset, &version_ihl, 1) || bpf_skb_load_bytes(skb, offset + 9, &protocol, 1))
         return wire;
-    __u32 headers = (header[0] & 0x0f) * 4;
+    __u32 headers = (version_ihl & 0x0f) * 4;
     if (protocol == IPPROTO_TCP) {
-        if (bpf_skb_load_bytes(skb, offset + headers + 12, &header[1], 1))
+        if (bpf_skb_load_bytes(skb, offset + headers + 12, &data_offset, 1))
             return wire;
-        headers += (header[1] >> 4) * 4;
+        headers += (data_offset >> 4) * 4;
     } else if (protocol == IPPROTO_UDP) {
         headers += sizeof(struct udphdr);
     }
@@ -165,8 +164,17 @@ static __always_inline __u32 framing_length(const struct glm_route *route)
     }
 }
 
-static __always_inline __u16 fold(__u32 sum)
+/*
+ * The one's-complement sum of an IPv4 header without options, folded and complemented:
+ * the checksum to write while its field is 0, and 0 when the header is whole.
+ */
+static __always_inline __u16 header_checksum(const struct iphdr *ip)
 {
+    const __u16 *words = (const __u16 *)ip;
+    __u32 sum = 0;
+#pragma unroll
+    for (int i = 0; i < 10; i++)
+        sum += words[i];
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
     return (__u16)~sum;
@@ -196,12 +204,7 @@ static __always_inline void build_outer(struct outer *outer, const struct glm_se
     outer->ip.check = 0;
     outer->ip.saddr = settings->local_address;
     outer->ip.daddr = route->peer;
-    __u16 *words = (__u16 *)outer;
-    __u32 sum = 0;
-#pragma unroll
-    for (int i = 0; i < 10; i++)
-        sum += words[i];
-    outer->ip.check = fold(sum);
+    outer->ip.check = header_checksum(&outer->ip);
 
     outer->udp.source = settings->port;
     outer->udp.dest = settings->port;
@@ -486,12 +489,7 @@ int glm_decap(struct __sk_buff *skb)
     if (ip->frag_off & bpf_htons(0x3fff))
         goto pass;
     /* A header that fails its checksum: the kernel drops it, as it would for the socket. */
-    __u16 *words = (__u16 *)ip;
-    __u32 sum = 0;
-#pragma unroll
-    for (int i = 0; i < 10; i++)
-        sum += words[i];
-    if (fold(sum) != 0)
+    if (header_checksum(ip) != 0)
         goto pass;
     __u32 payload = skb->len - ETH_HLEN - sizeof(struct iphdr) - sizeof(struct udphdr);
     if (bpf_ntohs(ip->tot_len) != skb->len - ETH_HLEN || bpf_ntohs(udp->len) != payload + sizeof(struct udphdr))
